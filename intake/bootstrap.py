@@ -1,0 +1,38 @@
+"""The one place that wires settings, configuration, database and services together.
+
+The web app, the CLI and the tests all build their runtime here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.config import Config, load_config
+from intake.ingest import Intake
+from intake.settings import Settings
+from intake.storage.database import make_engine, make_sessions
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    intake: Intake
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings | None = None, config: Config | None = None,
+                  engine: Engine | None = None) -> Runtime:
+    settings = settings or Settings.from_env()
+    config = config or load_config()
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    return Runtime(settings=settings, config=config, engine=engine, sessions=sessions,
+                   intake=Intake(sessions, config, settings.vault()))

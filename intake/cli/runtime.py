@@ -1,0 +1,44 @@
+"""Building the runtime for a command, turning set-up problems into clear messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from intake.bootstrap import Runtime, build_runtime
+from intake.config import ConfigError
+from intake.privacy.vault import VaultError
+from intake.settings import SettingsError
+from intake.storage import migrate
+
+
+@contextmanager
+def open_runtime(require_schema: bool = True) -> Iterator[Runtime]:
+    """The runtime for one command. The embedded SQLite default is migrated automatically
+    outside production; any other database must be upgraded explicitly with `intake db upgrade`."""
+    try:
+        runtime = build_runtime()
+    except (ConfigError, SettingsError, VaultError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        if require_schema:
+            ensure_schema(runtime)
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def ensure_schema(runtime: Runtime) -> None:
+    current = migrate.current_revision(runtime.engine)
+    head = migrate.head_revision(runtime.engine)
+    if current == head:
+        return
+    embedded = runtime.engine.dialect.name == "sqlite"
+    if embedded and runtime.settings.environment != "production":
+        migrate.upgrade(runtime.engine)
+        return
+    raise click.ClickException(
+        f"The database schema is at {current or 'nothing'}, and this version needs {head}. "
+        "Run `intake db upgrade` first.")

@@ -1,0 +1,203 @@
+"""The shape of the TOML configuration, so a typo fails at start-up rather than mid-message."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SNOMED = re.compile(r"^[1-9][0-9]{5,17}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise ValueError(f"{value!r} is not a lower-case id made of letters, digits and hyphens")
+    return value
+
+
+def _unique_ids(items: list, what: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ValueError(f"{what} id {item.id!r} appears more than once")
+        seen.add(item.id)
+
+
+class Service(_Strict):
+    """A kind of health or care service people give feedback about."""
+
+    id: str
+    name: str
+    description: str = ""
+    # Keywords per language code ("en", "ur", ...). Matched as whole words, case-insensitively.
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
+
+    _slug = field_validator("id")(_check_slug)
+
+    @field_validator("keywords")
+    @classmethod
+    def _no_blank_keywords(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for language, words in value.items():
+            if any(not word.strip() for word in words):
+                raise ValueError(f"keywords.{language} has an empty keyword")
+        return value
+
+
+class ServicesFile(_Strict):
+    services: list[Service] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ServicesFile:
+        _unique_ids(self.services, "service")
+        return self
+
+
+NeedCategory = Literal[
+    "contact-method",
+    "information-format",
+    "communication-professional",
+    "communication-support",
+]
+
+
+class Need(_Strict):
+    """An Accessible Information Standard need, recorded with its SNOMED CT concept."""
+
+    id: str
+    category: NeedCategory
+    snomed: str
+    term: str
+    label: str
+    # Phrases that state the need in free text, per language code.
+    phrases: dict[str, list[str]] = Field(default_factory=dict)
+
+    _slug = field_validator("id")(_check_slug)
+
+    @field_validator("snomed")
+    @classmethod
+    def _snomed(cls, value: str) -> str:
+        if not SNOMED.match(value):
+            raise ValueError(f"{value!r} is not a SNOMED CT concept id (6 to 18 digits)")
+        return value
+
+
+class InterpreterLanguage(_Strict):
+    """A spoken language someone may need an interpreter for (kept apart from AIS needs)."""
+
+    language: str
+    snomed: str
+    names: list[str] = Field(min_length=1)
+
+    @field_validator("snomed")
+    @classmethod
+    def _snomed(cls, value: str) -> str:
+        return Need._snomed(value)
+
+
+class NeedsFile(_Strict):
+    needs: list[Need] = Field(min_length=1)
+    interpreter: Need
+    interpreter_languages: list[InterpreterLanguage] = Field(default_factory=list)
+    negations: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique(self) -> NeedsFile:
+        _unique_ids([*self.needs, self.interpreter], "need")
+        return self
+
+
+class Language(_Strict):
+    """A language the district's people use, and how the software should treat it."""
+
+    code: str
+    name: str
+    native_name: str
+    direction: Literal["ltr", "rtl"] = "ltr"
+    langdetect_profile: str | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}", value):
+            raise ValueError(f"{value!r} is not an ISO 639 language code such as 'en' or 'ur'")
+        return value
+
+
+class LanguagesFile(_Strict):
+    default: str = "en"
+    languages: list[Language] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _default_listed(self) -> LanguagesFile:
+        codes = [language.code for language in self.languages]
+        if len(codes) != len(set(codes)):
+            raise ValueError("a language code appears more than once")
+        if self.default not in codes:
+            raise ValueError(f"default language {self.default!r} is not in the languages list")
+        return self
+
+
+class SafetyFlag(_Strict):
+    """A kind of risk that pins an item to the top of the queue and triggers signposting."""
+
+    id: str
+    label: str
+    phrases: dict[str, list[str]] = Field(default_factory=dict)
+
+    _slug = field_validator("id")(_check_slug)
+
+
+class SafetyFile(_Strict):
+    flags: list[SafetyFlag] = Field(min_length=1)
+    negations: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SafetyFile:
+        _unique_ids(self.flags, "flag")
+        return self
+
+
+RuleMatch = Literal["service", "keyword", "entry-point"]
+
+
+class RoutingRule(_Strict):
+    """One way feedback gets linked to a tracker item or a consultation."""
+
+    id: str
+    description: str
+    target: Literal["tracker", "consultation"]
+    match: RuleMatch
+    enabled: bool = True
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    _slug = field_validator("id")(_check_slug)
+
+    @model_validator(mode="after")
+    def _supported(self) -> RoutingRule:
+        if self.target == "tracker" and self.match != "service":
+            raise ValueError("tracker rules can only match on 'service'")
+        return self
+
+
+class RoutingFile(_Strict):
+    rules: list[RoutingRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RoutingFile:
+        _unique_ids(self.rules, "rule")
+        return self
+
+
+class Limits(_Strict):
+    max_text_length: int = Field(default=5000, ge=160, le=100_000)
+    min_language_letters: int = Field(default=3, ge=1, le=50)
+
+
+class PipelineFile(_Strict):
+    limits: Limits = Limits()

@@ -1,0 +1,69 @@
+"""Finding or creating the person behind a message, without ever storing their address in clear."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from intake.message import IncomingMessage
+from intake.privacy.vault import ContactVault
+from intake.references import new_pseudonym
+from intake.storage.models import ConsentRecord, ContactAddress, Contributor, RecordedNeed
+
+
+def find_address(session: Session, vault: ContactVault, channel: str,
+                 address: str) -> ContactAddress | None:
+    return session.scalar(select(ContactAddress).where(
+        ContactAddress.channel == channel,
+        ContactAddress.address_hash == vault.lookup_hash(channel, address)))
+
+
+def contributor_for(session: Session, vault: ContactVault, channel: str, address: str,
+                    now: datetime) -> tuple[Contributor, ContactAddress]:
+    """The contributor who uses this address, created on first contact.
+
+    Two first messages from one new number can race; the unique (channel, hash) constraint lets
+    one win and the other picks up the winner's record.
+    """
+    existing = find_address(session, vault, channel, address)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                contributor = Contributor(pseudonym=new_pseudonym(), created_at=now)
+                existing = ContactAddress(
+                    contributor=contributor, channel=channel,
+                    address_hash=vault.lookup_hash(channel, address),
+                    address_encrypted=vault.encrypt(address), created_at=now, last_seen_at=now)
+                session.add(existing)
+        except IntegrityError:
+            existing = find_address(session, vault, channel, address)
+            if existing is None:
+                raise
+    existing.last_seen_at = now
+    return existing.contributor, existing
+
+
+def record_answers(session: Session, contributor: Contributor, message: IncomingMessage,
+                   inbound_id: int, need_codes: dict[str, str | None], now: datetime) -> None:
+    """Keep what the person told us about themselves: language, consents, communication needs."""
+    answers = message.answers
+    if answers.language:
+        contributor.preferred_language = answers.language
+    for consent in answers.consents:
+        session.add(ConsentRecord(
+            contributor=contributor, purpose=consent.purpose, granted=consent.granted,
+            wording_version=consent.wording_version, channel=message.channel,
+            inbound_message_id=inbound_id, recorded_at=now))
+    # Needs stated for someone else (a carer writing on behalf of the patient) are the patient's,
+    # not the carer's, so they are not recorded against the contributor.
+    if answers.on_behalf_of:
+        return
+    held = {need.need for need in contributor.needs if need.withdrawn_at is None}
+    for need in answers.needs:
+        if need not in held:
+            session.add(RecordedNeed(contributor=contributor, need=need,
+                                     code=need_codes.get(need), source="contributor",
+                                     recorded_at=now))

@@ -1,0 +1,49 @@
+"""The shared intake pipeline: small, pure, versioned stages over plain data.
+
+``run`` takes an ``IncomingMessage`` and a ``PipelineContext`` and returns a ``Draft`` with tags,
+redacted text and routing links. It does no I/O; :mod:`intake.ingest` stores what it returns.
+"""
+
+from __future__ import annotations
+
+from intake.message import IncomingMessage
+from intake.pipeline.context import PipelineContext, Taggers
+from intake.pipeline.draft import Draft, LinkProposal, TagProposal
+from intake.pipeline.stage import RejectedMessage, Stage
+from intake.pipeline.stages import language, needs, normalise, redaction, routing, safety, service
+
+# The order matters: normalise first (every later stage sees clean text), routing last (it reads
+# the tags). Tagging reads the original text; redaction only changes what the queue shows.
+STAGES: tuple[Stage, ...] = (
+    normalise.STAGE,
+    language.STAGE,
+    service.STAGE,
+    needs.STAGE,
+    safety.STAGE,
+    redaction.STAGE,
+    routing.STAGE,
+)
+PIPELINE_VERSION = "+".join(stage.label for stage in STAGES)
+
+
+def run(message: IncomingMessage, context: PipelineContext,
+        stages: tuple[Stage, ...] = STAGES) -> Draft:
+    """Run every stage over the message. Raises ``RejectedMessage`` for input it cannot accept."""
+    draft = Draft(message=message, text=message.text)
+    for stage in stages:
+        draft = stage(draft, context)
+    return draft
+
+
+__all__ = [
+    "PIPELINE_VERSION",
+    "STAGES",
+    "Draft",
+    "LinkProposal",
+    "PipelineContext",
+    "RejectedMessage",
+    "Stage",
+    "TagProposal",
+    "Taggers",
+    "run",
+]

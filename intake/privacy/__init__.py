@@ -1,0 +1,1 @@
+"""Protecting personal data: encrypted contact addresses and keyed hashes for look-up."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the engine (SQLite or PostgreSQL) and Alembic migrations."""

@@ -1,0 +1,45 @@
+"""Every table, imported in one place so the metadata (and Alembic) sees them all."""
+
+from intake.storage.models.audit import AuditEvent
+from intake.storage.models.contributors import (
+    ConsentRecord,
+    ContactAddress,
+    Contributor,
+    RecordedNeed,
+)
+from intake.storage.models.engagement import (
+    Consultation,
+    ConsultationStatus,
+    FeedbackConsultationLink,
+    FeedbackTrackerLink,
+    RagRating,
+    RagRatingChange,
+    TrackerItem,
+    TrackerStatus,
+)
+from intake.storage.models.feedback import Feedback, FeedbackStatus, Tag
+from intake.storage.models.inbox import InboundMessage, InboundState
+from intake.storage.models.outbox import OutboundMessage, OutboundStatus
+
+__all__ = [
+    "AuditEvent",
+    "ConsentRecord",
+    "Consultation",
+    "ConsultationStatus",
+    "ContactAddress",
+    "Contributor",
+    "Feedback",
+    "FeedbackConsultationLink",
+    "FeedbackStatus",
+    "FeedbackTrackerLink",
+    "InboundMessage",
+    "InboundState",
+    "OutboundMessage",
+    "OutboundStatus",
+    "RagRating",
+    "RagRatingChange",
+    "RecordedNeed",
+    "Tag",
+    "TrackerItem",
+    "TrackerStatus",
+]

@@ -1,0 +1,77 @@
+"""Feedback items, the team's unit of work, and their tags with full history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.storage.base import Base, utcnow
+from intake.storage.models.contributors import Contributor
+
+
+class FeedbackStatus(StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in-review"
+    ACTIONED = "actioned"
+    CLOSED = "closed"
+
+
+class Feedback(Base):
+    """What someone told us, as the engagement team reviews it.
+
+    ``text`` is the original (restricted); ``redacted_text`` is what the queue shows.
+    ``reference`` is the short code people can quote back to us, e.g. ``FB-7K3M9Q``.
+    """
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id"), unique=True)
+    contributor_id: Mapped[int | None] = mapped_column(ForeignKey("contributor.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    redacted_text: Mapped[str] = mapped_column(Text)
+    on_behalf_of: Mapped[bool | None]
+    fft_rating: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=FeedbackStatus.NEW, index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id"))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    pipeline_version: Mapped[str] = mapped_column(String(200))
+
+    contributor: Mapped[Contributor | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(back_populates="feedback", order_by="Tag.id")
+
+
+class Tag(Base):
+    """A label on a feedback item. Tags are never overwritten: a correction or a re-run retracts
+    the old row (``retracted_at``/``retracted_by``) and adds a new one, so history is kept."""
+
+    __tablename__ = "tag"
+    __table_args__ = (Index("ix_tag_kind_value_active", "kind", "value", "retracted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float]
+    source: Mapped[str] = mapped_column(String(16))
+    tagger_version: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    retracted_at: Mapped[datetime | None]
+    retracted_by: Mapped[str | None] = mapped_column(String(64))
+
+    feedback: Mapped[Feedback] = relationship(back_populates="tags")
+
+    @property
+    def active(self) -> bool:
+        return self.retracted_at is None
