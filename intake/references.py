@@ -30,7 +30,8 @@ def new_pseudonym() -> str:
 def normalise_reference(text: str) -> str | None:
     """Turn what someone typed ("fb 7k3m9q", "7K3M9Q") into a stored reference, or None."""
     body = re.sub(r"[\s-]", "", text.strip().upper())
-    body = body.removeprefix(FEEDBACK_PREFIX)
+    if len(body) == LENGTH + len(FEEDBACK_PREFIX):
+        body = body.removeprefix(FEEDBACK_PREFIX)
     if len(body) != LENGTH or any(char not in ALPHABET for char in body):
         return None
     return f"{FEEDBACK_PREFIX}-{body}"

@@ -87,6 +87,8 @@ def _development_secrets(instance: Path) -> dict[str, str]:
         "INTAKE_HASH_KEY": secrets.token_hex(32),
     }
     instance.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(generated, indent=2), "utf-8")
-    path.chmod(0o600)
+    # Created owner-only from the start, so the secrets are never readable by others.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(generated, handle, indent=2)
     return generated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from typing import Any, TextIO
@@ -73,9 +74,9 @@ def tag() -> None:
         context = PipelineContext.offline(load_config())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    source = click.get_text_stream("stdin", encoding="utf-8", errors="replace")
-    sink = click.get_text_stream("stdout", encoding="utf-8")
-    tagged, errors = tag_stream(source, sink, context)
+    # Bytes that are not UTF-8 become U+FFFD rather than stopping the whole run.
+    source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    tagged, errors = tag_stream(source, sys.stdout, context)
     if errors:
         click.echo(f"{tagged} tagged, {errors} could not be read (see the error lines).", err=True)
         sys.exit(1)

@@ -15,6 +15,12 @@ from collections.abc import Sequence
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
+UNREADABLE = (
+    "A stored value cannot be decrypted with the configured keys. Was an old key removed from "
+    "INTAKE_ENCRYPTION_KEYS before `intake keys rotate` had run?"
+)
+
+
 class VaultError(Exception):
     """A key is missing or wrong; the message says how to fix it."""
 
@@ -50,11 +56,11 @@ class ContactVault:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise VaultError(
-                "A stored value cannot be decrypted with the configured keys. Was an old key "
-                "removed from INTAKE_ENCRYPTION_KEYS before `intake keys rotate` had run?"
-            ) from exc
+            raise VaultError(UNREADABLE) from exc
 
     def rotate(self, token: str) -> str:
         """Re-encrypt under the newest key (after a new key was put first)."""
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise VaultError(UNREADABLE) from exc

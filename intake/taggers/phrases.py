@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+# Phones type a typographic apostrophe (don’t) as often as a straight one (don't).
+APOSTROPHES = "['\u2019\u02bc]"
 # How far back (in words) a negation such as "don't need" may stand before a phrase.
 NEGATION_WINDOW_WORDS = 4
 
@@ -19,9 +22,20 @@ class PhraseHit:
     negated: bool
 
 
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    """Vowel signs in Indic scripts are marks, not ``\\w``: a match ending just before one (or
+    starting just after one) is part of a longer word."""
+    return not ((end < len(text) and _is_mark(text[end]))
+                or (start > 0 and _is_mark(text[start - 1])))
+
+
 def _alternation(phrases: Iterable[str]) -> str:
     ordered = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+").replace("'", APOSTROPHES) for p in ordered)
     return rf"(?<!\w)(?:{body})(?!\w)"
 
 
@@ -57,7 +71,10 @@ class PhraseMatcher:
             return []
         hits: list[PhraseHit] = []
         for match in self._pattern.finditer(text):
-            phrase = " ".join(match.group(0).split()).casefold()
+            if not _whole_word(text, match.start(), match.end()):
+                continue
+            phrase = " ".join(match.group(0).split()).casefold().replace("\u2019", "'")
+            phrase = phrase.replace("\u02bc", "'")
             negated = self._negated(text, match.start())
             for key in self._owner.get(phrase, ()):
                 hits.append(PhraseHit(key, phrase, match.start(), match.end(), negated))

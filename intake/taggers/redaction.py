@@ -28,12 +28,12 @@ DATE_OF_BIRTH = re.compile(
     rf"(?P<lead>\b(?:date\s+of\s+birth|d\.?o\.?b\.?|born(?:\s+on)?)\s*(?:is|:)?\s*)(?P<date>{DATE})",
     re.IGNORECASE,
 )
-# The lead-in is matched in any case; the name itself must be capitalised, so "my name is not
-# important" keeps its words.
+# The lead-in is matched in any case; only the capitalised words after it (in any alphabet: Łukasz,
+# Émile) are the name, so "my name is not important" keeps its words.
 NAME_INTRO = re.compile(
     r"(?P<lead>\b(?i:my\s+name\s+is|my\s+name's|i\s+am\s+called|i'm\s+called|"
     r"(?:his|her|their)\s+name\s+is)\s+)"
-    r"(?P<name>[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
+    r"(?P<words>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*){0,2})"
 )
 
 MIN_PHONE_DIGITS = 9
@@ -100,6 +100,18 @@ def _phones(text: str, counts: Counter[str]) -> str:
     return "".join(pieces)
 
 
+def _name(match: re.Match[str]) -> str | None:
+    """Replace the leading capitalised words after "my name is"; leave anything else as it was."""
+    words = re.split(r"(\s+)", match.group("words"))
+    taken = 0
+    while taken < len(words) and words[taken][:1].isupper():
+        taken += 2  # a word and the space after it
+    if taken == 0:
+        return None
+    rest = "".join(words[taken - 1:]) if taken - 1 < len(words) else ""
+    return match.group("lead") + LABELS["name"] + rest
+
+
 def redact(text: str) -> Redaction:
     """Replace NHS numbers, phone numbers, emails, postcodes, dates of birth and given names."""
     counts: Counter[str] = Counter()
@@ -108,7 +120,6 @@ def redact(text: str) -> Redaction:
     text = _phones(text, counts)
     text = _sub(DATE_OF_BIRTH, text, "date-of-birth", counts,
                 replace=lambda m: m.group("lead") + LABELS["date-of-birth"])
-    text = _sub(NAME_INTRO, text, "name", counts,
-                replace=lambda m: m.group("lead") + LABELS["name"])
+    text = _sub(NAME_INTRO, text, "name", counts, replace=_name)
     text = _sub(POSTCODE, text, "postcode", counts)
     return Redaction(text=text, counts=dict(counts))

@@ -1,0 +1,135 @@
+"""Shared fixtures. Database tests run on SQLite always and on PostgreSQL whenever one answers
+at 127.0.0.1:5432 (or at ``TEST_DATABASE_URL``): the same tests, parametrised, each test in a
+fresh database (SQLite file) or a fresh schema (PostgreSQL), migrated from empty with Alembic."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from intake.bootstrap import Runtime, build_runtime
+from intake.config import Config, load_config
+from intake.pipeline import PipelineContext, Taggers
+from intake.settings import Settings
+from intake.storage import migrate
+from intake.storage.database import make_engine, normalise_url
+from webhooks import create_app
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+TEST_HASH_KEY = "test-hash-key-" + "x" * 32
+FIXED_NOW = datetime(2026, 11, 2, 10, 30, tzinfo=UTC)
+
+
+@cache
+def postgres_available() -> bool:
+    try:
+        engine = create_engine(normalise_url(POSTGRES_URL), connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def taggers(config: Config) -> Taggers:
+    return Taggers(config)
+
+
+@pytest.fixture
+def context(config: Config, taggers: Taggers) -> PipelineContext:
+    """A pipeline context with no routing targets and a fixed clock."""
+    return PipelineContext(config=config, taggers=taggers, now=FIXED_NOW)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL schema of its own (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'intake-test.sqlite3'}"
+        return
+    if not postgres_available():
+        pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """A database migrated to the current schema with the real Alembic migrations."""
+    migrate.upgrade(empty_engine)
+    return empty_engine
+
+
+def settings_env(database_url: str, instance: Path) -> dict[str, str]:
+    """Environment variables for running the CLI against a test database."""
+    return {
+        "INTAKE_ENV": "test",
+        "DATABASE_URL": database_url,
+        "INTAKE_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "INTAKE_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEY,
+        "INTAKE_HASH_KEY": TEST_HASH_KEY,
+        "PUBLIC_BASE_URL": "https://intake.example.test",
+    }
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(settings_env(database_url, tmp_path / "instance"))
+
+
+@pytest.fixture
+def runtime(settings: Settings, config: Config, engine: Engine) -> Runtime:
+    runtime = build_runtime(settings=settings, config=config, engine=engine)
+    runtime.intake.clock = lambda: FIXED_NOW
+    return runtime
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Flask:
+    return create_app({"TESTING": True}, runtime=runtime)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def database_name(url: str) -> str:
+    return make_url(url).get_backend_name()

@@ -1,0 +1,183 @@
+"""The service layer: store first, never lose, never double-count, tag and route."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select, text
+
+from intake.bootstrap import Runtime
+from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
+from intake.message import Answers, Consent, FftRating, IncomingMessage
+from intake.storage.models import (
+    AuditEvent,
+    ConsentRecord,
+    ContactAddress,
+    Contributor,
+    Feedback,
+    FeedbackConsultationLink,
+    FeedbackTrackerLink,
+    InboundMessage,
+    InboundState,
+    RecordedNeed,
+)
+from tests.conftest import FIXED_NOW
+
+SENDER = "+447700900123"
+
+
+def message(text: str = "My GP surgery never answers the phone", *, pid: str = "m-1",
+            **answers: object) -> IncomingMessage:
+    return IncomingMessage(channel="sms", provider_message_id=pid, text=text, sender=SENDER,
+                           answers=Answers(**answers))  # type: ignore[arg-type]
+
+
+def count(runtime: Runtime, model: type) -> int:
+    with runtime.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def active(runtime: Runtime, reference: str, kind: str) -> set[str]:
+    with runtime.sessions() as session:
+        item = session.scalar(select(Feedback).where(Feedback.reference == reference))
+        assert item is not None
+        return {t.value for t in item.tags if t.kind == kind and t.retracted_at is None}
+
+
+def test_a_message_becomes_tagged_feedback(runtime: Runtime) -> None:
+    result = runtime.intake.ingest(message())
+    assert result.state == InboundState.PROCESSED and not result.duplicate
+    assert result.reference is not None and result.reference.startswith("FB-")
+    assert active(runtime, result.reference, "service") == {"gp"}
+    assert active(runtime, result.reference, "language") == {"en"}
+    with runtime.sessions() as session:
+        item = session.scalar(select(Feedback))
+        assert item is not None and item.status == "new" and item.channel == "sms"
+        assert session.scalar(select(AuditEvent.action)) == "feedback.created"
+
+
+def test_the_raw_payload_and_address_are_encrypted_at_rest(runtime: Runtime) -> None:
+    runtime.intake.ingest(message("Call me on 07700 900123 about my GP"))
+    with runtime.engine.connect() as connection:
+        payload = connection.execute(text("SELECT payload_encrypted FROM inbound_message")).scalar()
+        address = connection.execute(text("SELECT address_encrypted FROM contact_address")).scalar()
+        hashes = connection.execute(text("SELECT address_hash FROM contact_address")).scalar()
+        redacted = connection.execute(text("SELECT redacted_text FROM feedback")).scalar()
+    assert "07700" not in payload and SENDER not in payload
+    assert SENDER not in address and SENDER not in hashes
+    assert runtime.settings.vault().decrypt(address) == SENDER
+    assert "07700" not in redacted and "[phone number]" in redacted
+
+
+def test_a_retried_delivery_is_answered_the_same_and_stored_once(runtime: Runtime) -> None:
+    first = runtime.intake.ingest(message())
+    again = runtime.intake.ingest(message())
+    assert again.duplicate and again.reference == first.reference
+    assert count(runtime, InboundMessage) == 1 and count(runtime, Feedback) == 1
+
+
+def test_the_same_id_on_another_channel_is_another_message(runtime: Runtime) -> None:
+    runtime.intake.ingest(message())
+    runtime.intake.ingest(replace(message(), channel="telegram"))
+    assert count(runtime, InboundMessage) == 2
+
+
+def test_concurrent_deliveries_of_one_message_make_one_record(runtime: Runtime) -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: runtime.intake.ingest(message(pid="same")), range(12)))
+    assert count(runtime, InboundMessage) == 1
+    assert count(runtime, Feedback) == 1
+    assert sum(not r.duplicate for r in results) == 1
+
+
+def test_a_pipeline_crash_keeps_the_message_and_reprocess_completes_it(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_text: str) -> None:
+        raise RuntimeError("language model unavailable")
+
+    monkeypatch.setattr(runtime.intake.taggers.language, "detect", broken)
+    result = runtime.intake.ingest(message())
+    assert result.state == InboundState.FAILED
+    assert "language model unavailable" in (result.error or "")
+    assert count(runtime, InboundMessage) == 1 and count(runtime, Feedback) == 0
+    assert runtime.intake.pending_inbound() == [result.inbound_id]
+
+    monkeypatch.undo()
+    retried = runtime.intake.retry(result.inbound_id)
+    assert retried.state == InboundState.PROCESSED and retried.reference
+    assert count(runtime, Feedback) == 1 and runtime.intake.pending_inbound() == []
+    with runtime.sessions() as session:
+        assert session.get_one(InboundMessage, result.inbound_id).attempts == 2
+
+
+def test_a_message_received_but_never_processed_is_found_and_completed(runtime: Runtime) -> None:
+    inbound_id, duplicate = runtime.intake.receive(message())
+    assert not duplicate and runtime.intake.pending_inbound() == [inbound_id]
+    assert runtime.intake.retry(inbound_id).state == InboundState.PROCESSED
+
+
+def test_input_that_cannot_be_feedback_is_rejected_with_a_reason_and_kept(runtime: Runtime) -> None:
+    result = runtime.intake.ingest(message("x" * 6000))
+    assert result.state == InboundState.REJECTED
+    assert "6,000 characters" in (result.error or "")
+    assert count(runtime, InboundMessage) == 1 and count(runtime, Feedback) == 0
+    assert runtime.intake.pending_inbound() == []
+    assert runtime.intake.pending_inbound(include_rejected=True) == [result.inbound_id]
+
+
+def test_one_person_one_contributor_across_messages(runtime: Runtime) -> None:
+    runtime.intake.ingest(message(pid="a"))
+    runtime.intake.ingest(message("The pharmacy was great", pid="b"))
+    runtime.intake.ingest(replace(message(pid="c"), sender="+447700900999"))
+    assert count(runtime, Contributor) == 2 and count(runtime, ContactAddress) == 2
+
+
+def test_answers_about_the_person_are_recorded(runtime: Runtime) -> None:
+    consent = Consent(purpose="follow-up", granted=True, wording_version="2026-10")
+    runtime.intake.ingest(message(language="ur", needs=("bsl-interpreter",),
+                                  fft_rating=FftRating.GOOD, consents=(consent,)))
+    with runtime.sessions() as session:
+        person = session.scalar(select(Contributor))
+        assert person is not None and person.preferred_language == "ur"
+        assert [(c.purpose, c.granted, c.wording_version) for c in person.consents] == [
+            ("follow-up", True, "2026-10")]
+        assert [(n.need, n.code) for n in person.needs] == [("bsl-interpreter", "204331000000107")]
+        assert session.scalar(select(Feedback.fft_rating)) == "good"
+
+
+def test_a_carers_needs_for_someone_else_are_not_recorded_against_the_carer(
+        runtime: Runtime) -> None:
+    runtime.intake.ingest(message(needs=("bsl-interpreter",), on_behalf_of=True))
+    assert count(runtime, RecordedNeed) == 0
+    assert count(runtime, ConsentRecord) == 0
+    with runtime.sessions() as session:
+        assert session.scalar(select(Feedback.on_behalf_of)) is True
+
+
+def test_routing_links_to_tracker_items_and_open_consultations(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        seed_demo(session, FIXED_NOW)
+    gp = runtime.intake.ingest(message())
+    birth = runtime.intake.ingest(message("The midwife was lovely", pid="m-2"))
+    entry = runtime.intake.ingest(message("Parking was hard", pid="m-3",
+                                          consultation=DEMO_CONSULTATION_SLUG))
+    with runtime.sessions() as session:
+        tracker = session.scalars(select(FeedbackTrackerLink)).all()
+        consult = {link.feedback_id: link.rule_id
+                   for link in session.scalars(select(FeedbackConsultationLink))}
+        by_ref = {f.reference: f for f in session.scalars(select(Feedback))}
+    assert [(link.feedback_id, link.rule_id) for link in tracker] == [
+        (by_ref[gp.reference].id, "tracker-by-service")]
+    assert consult == {by_ref[birth.reference].id: "consultation-by-service",
+                       by_ref[entry.reference].id: "consultation-entry-point"}
+    assert by_ref[entry.reference].consultation_id is not None
+
+
+def test_retag_is_idempotent_and_keeps_peoples_tags(runtime: Runtime) -> None:
+    chosen = runtime.intake.ingest(message("It was fine", services=("dental",), pid="x"))
+    runtime.intake.ingest(message(pid="y"))
+    assert runtime.intake.retag() == (2, 0, 0)
+    assert chosen.reference is not None
+    assert active(runtime, chosen.reference, "service") == {"dental"}
