@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-
 UNREADABLE = (
     "A stored value cannot be decrypted with the configured keys. Was an old key removed from "
     "INTAKE_ENCRYPTION_KEYS before `intake keys rotate` had run?"
