@@ -14,6 +14,7 @@ without it, synthetic texts are generated.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import itertools
 import json
@@ -82,10 +83,8 @@ def main() -> None:
 
     start = time.perf_counter()
     for text in sample:
-        try:
+        with contextlib.suppress(langdetect.LangDetectException):
             langdetect.detect(text)
-        except langdetect.LangDetectException:
-            pass
     baseline_rate = rate(len(sample), time.perf_counter() - start)
 
     payload = "".join(json.dumps({"text": t}) + "\n" for t in corpus).encode()

@@ -64,6 +64,7 @@ def record_answers(session: Session, contributor: Contributor, message: Incoming
     held = {need.need for need in contributor.needs if need.withdrawn_at is None}
     for need in answers.needs:
         if need not in held:
+            held.add(need)
             session.add(RecordedNeed(contributor=contributor, need=need,
                                      code=need_codes.get(need), source="contributor",
                                      recorded_at=now))

@@ -11,6 +11,8 @@ from intake.pipeline.draft import ConsultationTarget, TrackerTarget
 from intake.taggers.language import LanguageDetector
 from intake.taggers.phrases import PhraseMatcher
 
+SAFETY_NEGATION_WINDOW = 2
+
 
 class Taggers:
     """The configuration compiled into matchers once, then shared by every message."""
@@ -45,9 +47,11 @@ class Taggers:
     @cached_property
     def safety(self) -> PhraseMatcher:
         safety = self.config.safety
+        # A narrow negation window: only "not suicidal", never "I'm not okay and I want to die".
         return PhraseMatcher(
             {flag.id: [p for ps in flag.phrases.values() for p in ps] for flag in safety.flags},
             [cue for cues in safety.negations.values() for cue in cues],
+            negation_window=SAFETY_NEGATION_WINDOW,
         )
 
 

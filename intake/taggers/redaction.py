@@ -31,9 +31,9 @@ DATE_OF_BIRTH = re.compile(
 # The lead-in is matched in any case; only the capitalised words after it (in any alphabet: Łukasz,
 # Émile) are the name, so "my name is not important" keeps its words.
 NAME_INTRO = re.compile(
-    r"(?P<lead>\b(?i:my\s+name\s+is|my\s+name's|i\s+am\s+called|i'm\s+called|"
+    r"(?P<lead>\b(?i:my\s+name\s+is|my\s+name['\u2019]s|i\s+am\s+called|i['\u2019]m\s+called|"
     r"(?:his|her|their)\s+name\s+is)\s+)"
-    r"(?P<words>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*){0,2})"
+    r"(?P<words>[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*){0,2})"
 )
 
 MIN_PHONE_DIGITS = 9
@@ -104,7 +104,8 @@ def _name(match: re.Match[str]) -> str | None:
     """Replace the leading capitalised words after "my name is"; leave anything else as it was."""
     words = re.split(r"(\s+)", match.group("words"))
     taken = 0
-    while taken < len(words) and words[taken][:1].isupper():
+    # "I" is the pronoun that starts the next clause ("my name is Sarah I want..."), not a name.
+    while taken < len(words) and words[taken][:1].isupper() and words[taken] != "I":
         taken += 2  # a word and the space after it
     if taken == 0:
         return None
