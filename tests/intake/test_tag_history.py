@@ -24,13 +24,18 @@ def load(session, reference: str) -> Feedback:  # type: ignore[no-untyped-def]
     return item
 
 
-def test_a_staff_correction_keeps_the_old_tag_as_history(runtime: Runtime) -> None:
-    reference = stored(runtime)
+def replace_service(runtime: Runtime, reference: str, value: str) -> None:
+    """Staff member 7 replaces the item's automatic service tag."""
     with runtime.sessions.begin() as session:
         item = load(session, reference)
         old = next(t for t in active_tags(item) if t.kind == "service")
-        correct_tag(session, item, kind="service", value="pharmacy", staff="7", now=FIXED_NOW,
+        correct_tag(session, item, kind="service", value=value, staff="7", now=FIXED_NOW,
                     replaces=old)
+
+
+def test_a_staff_correction_keeps_the_old_tag_as_history(runtime: Runtime) -> None:
+    reference = stored(runtime)
+    replace_service(runtime, reference, "pharmacy")
     with runtime.sessions() as session:
         item = load(session, reference)
         services = [(t.value, t.source, t.retracted_by) for t in item.tags if t.kind == "service"]
@@ -41,11 +46,7 @@ def test_a_staff_correction_keeps_the_old_tag_as_history(runtime: Runtime) -> No
 
 def test_reprocessing_does_not_undo_a_staff_correction(runtime: Runtime) -> None:
     reference = stored(runtime)
-    with runtime.sessions.begin() as session:
-        item = load(session, reference)
-        old = next(t for t in active_tags(item) if t.kind == "service")
-        correct_tag(session, item, kind="service", value="pharmacy", staff="7", now=FIXED_NOW,
-                    replaces=old)
+    replace_service(runtime, reference, "pharmacy")
     runtime.intake.retag()
     with runtime.sessions() as session:
         item = load(session, reference)
