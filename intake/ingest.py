@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,13 @@ from intake.tag_history import apply_pipeline_tags
 
 log = logging.getLogger(__name__)
 PIPELINE_ACTOR = "pipeline"
+
+
+class RetagSummary(NamedTuple):
+    items: int
+    added: int
+    retracted: int
+    skipped: int
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,17 @@ class Intake:
     def _record_outcome(self, session: Session, inbound_id: int, state: InboundState,
                         error: str) -> IngestResult:
         session.rollback()
-        record = session.get_one(InboundMessage, inbound_id)
+        record = session.get_one(InboundMessage, inbound_id, populate_existing=True)
+        # Another worker may have finished this message meanwhile (its feedback row is why ours
+        # failed): its success stands, and the inbound row is made to say so.
+        feedback = session.scalar(select(Feedback).where(Feedback.inbound_message_id == inbound_id))
+        if feedback is not None:
+            if record.state != InboundState.PROCESSED:
+                record.state, record.error = InboundState.PROCESSED, None
+                record.processed_at = record.processed_at or self.clock()
+                session.commit()
+            return IngestResult(inbound_id, InboundState.PROCESSED, feedback_id=feedback.id,
+                                reference=feedback.reference)
         record.state, record.error = state, error
         record.attempts = (record.attempts or 0) + 1
         session.commit()
@@ -243,23 +261,28 @@ class Intake:
                 record.state = InboundState.RECEIVED
         return self.process(inbound_id)
 
-    def retag(self, feedback_ids: Iterable[int] | None = None) -> tuple[int, int, int]:
+    def retag(self, feedback_ids: Iterable[int] | None = None) -> RetagSummary:
         """Re-run the taggers and routing on stored feedback with the current configuration.
 
-        Tags set by a contributor or staff are kept, and links are only ever added.
-        Returns (items, tags added, tags retracted).
+        Tags set by a contributor or staff are kept, and links are only ever added. An item whose
+        stored answers the current configuration no longer accepts is left as it was (skipped).
         """
         with self.sessions() as session:
             query = select(Feedback.id).order_by(Feedback.id)
             if feedback_ids is not None:
                 query = query.where(Feedback.id.in_(list(feedback_ids)))
             ids = list(session.scalars(query))
-        items = added = retracted = 0
+        items = added = retracted = skipped = 0
         for feedback_id in ids:
             with self.sessions.begin() as session:
                 feedback = session.get_one(Feedback, feedback_id)
                 message = self._original_message(session, feedback)
-                draft = pipeline.run(message, self.context(session))
+                try:
+                    draft = pipeline.run(message, self.context(session))
+                except RejectedMessage as exc:
+                    log.warning("re-tagging %s skipped: %s", feedback.reference, exc)
+                    skipped += 1
+                    continue
                 now = self.clock()
                 plus, minus = apply_pipeline_tags(
                     feedback, draft.tags, now, reason=f"reprocess:{pipeline.PIPELINE_VERSION}")
@@ -267,7 +290,7 @@ class Intake:
                 feedback.redacted_text = draft.redacted_text
                 feedback.pipeline_version = pipeline.PIPELINE_VERSION
                 items, added, retracted = items + 1, added + plus, retracted + minus
-        return items, added, retracted
+        return RetagSummary(items, added, retracted, skipped)
 
     def _original_message(self, session: Session, feedback: Feedback) -> IncomingMessage:
         if feedback.inbound_message_id is not None:

@@ -20,9 +20,12 @@ def reprocess(failed: bool, include_rejected: bool) -> None:
     """
     with open_runtime() as runtime:
         if not failed:
-            items, added, retracted = runtime.intake.retag()
-            click.echo(f"Re-tagged {items} item(s): {added} tag(s) added, "
-                       f"{retracted} superseded.")
+            summary = runtime.intake.retag()
+            click.echo(f"Re-tagged {summary.items} item(s): {summary.added} tag(s) added, "
+                       f"{summary.retracted} superseded.")
+            if summary.skipped:
+                click.echo(f"{summary.skipped} item(s) skipped: their answers no longer fit the "
+                           "configuration (see the log).", err=True)
             return
         pending = runtime.intake.pending_inbound(include_rejected=include_rejected)
         outcomes = [runtime.intake.retry(inbound_id) for inbound_id in pending]

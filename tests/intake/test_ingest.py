@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from intake.bootstrap import Runtime
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
 from intake.message import Answers, Consent, FftRating, IncomingMessage
+from intake.pipeline import Taggers
 from intake.storage.models import (
     AuditEvent,
     ConsentRecord,
@@ -178,6 +179,32 @@ def test_routing_links_to_tracker_items_and_open_consultations(runtime: Runtime)
 def test_retag_is_idempotent_and_keeps_peoples_tags(runtime: Runtime) -> None:
     chosen = runtime.intake.ingest(message("It was fine", services=("dental",), pid="x"))
     runtime.intake.ingest(message(pid="y"))
-    assert runtime.intake.retag() == (2, 0, 0)
+    assert runtime.intake.retag() == (2, 0, 0, 0)
     assert chosen.reference is not None
     assert active(runtime, chosen.reference, "service") == {"dental"}
+
+
+def test_a_second_worker_finishing_first_does_not_turn_success_into_failure(
+        runtime: Runtime) -> None:
+    inbound_id, _ = runtime.intake.receive(message())
+    winner = runtime.intake.process(inbound_id)
+    # The loser read the row as `received` before the winner committed, then hit the unique
+    # feedback row: simulate by setting the state back and processing again.
+    with runtime.sessions.begin() as session:
+        session.get_one(InboundMessage, inbound_id).state = InboundState.RECEIVED
+    loser = runtime.intake.process(inbound_id)
+    assert loser.state == InboundState.PROCESSED and loser.reference == winner.reference
+    with runtime.sessions() as session:
+        assert session.get_one(InboundMessage, inbound_id).state == InboundState.PROCESSED
+    assert count(runtime, Feedback) == 1
+
+
+def test_retag_skips_items_whose_answers_the_configuration_no_longer_accepts(
+        runtime: Runtime) -> None:
+    runtime.intake.ingest(message(services=("dental",), pid="a"))
+    runtime.intake.ingest(message(pid="b"))
+    narrowed = replace(runtime.config, services=tuple(
+        s for s in runtime.config.services if s.id != "dental"))
+    runtime.intake.config = narrowed
+    runtime.intake.taggers = Taggers(narrowed)
+    assert runtime.intake.retag() == (1, 0, 0, 1)
