@@ -77,7 +77,8 @@ def _locate(name: str, override_dir: Path | None) -> Path:
     return PACKAGE_CONFIG_DIR / name
 
 
-def _read(path: Path, model: type[Model]) -> Model:
+def read_toml(path: Path, model: type[Model]) -> Model:
+    """Read one TOML file into ``model``; any problem becomes a ConfigError naming file and key."""
     try:
         with path.open("rb") as handle:
             raw = tomllib.load(handle)
@@ -126,12 +127,12 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
              ("services.toml", "needs.toml", "languages.toml", "safety.toml", "routing.toml",
               "pipeline.toml")}
     config = Config(
-        services=tuple(_read(paths["services.toml"], ServicesFile).services),
-        needs=_read(paths["needs.toml"], NeedsFile),
-        languages=_read(paths["languages.toml"], LanguagesFile),
-        safety=_read(paths["safety.toml"], SafetyFile),
-        routing=tuple(_read(paths["routing.toml"], RoutingFile).rules),
-        limits=_read(paths["pipeline.toml"], PipelineFile).limits,
+        services=tuple(read_toml(paths["services.toml"], ServicesFile).services),
+        needs=read_toml(paths["needs.toml"], NeedsFile),
+        languages=read_toml(paths["languages.toml"], LanguagesFile),
+        safety=read_toml(paths["safety.toml"], SafetyFile),
+        routing=tuple(read_toml(paths["routing.toml"], RoutingFile).rules),
+        limits=read_toml(paths["pipeline.toml"], PipelineFile).limits,
         sources=tuple(paths.values()),
     )
     _cross_check(config)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from intake.pipeline.context import PipelineContext
 from intake.pipeline.draft import Draft, TagProposal
 from intake.pipeline.stage import RejectedMessage, Stage
+from intake.taggers.phrases import PhraseMatcher
 
 NAME, VERSION = "service", 1
 TAGGER = f"{NAME}@{VERSION}"
@@ -32,8 +33,13 @@ def apply(draft: Draft, context: PipelineContext) -> Draft:
             TagProposal("service", service, 1.0, "contributor", TAGGER)
             for service in dict.fromkeys(chosen)
         ))
+    return draft.with_tags(*infer(draft.text, context.taggers.services))
+
+
+def infer(text: str, matcher: PhraseMatcher) -> list[TagProposal]:
+    """Services named in the text, most confident first (shared with the chat conversation)."""
     evidence: dict[str, list[str]] = defaultdict(list)
-    for hit in context.taggers.services.find(draft.text):
+    for hit in matcher.find(text):
         evidence[hit.key].append(hit.phrase)
     tags = []
     for service, phrases in evidence.items():
@@ -42,7 +48,7 @@ def apply(draft: Draft, context: PipelineContext) -> Draft:
         tags.append(TagProposal("service", service, round(confidence, 2), "auto", TAGGER,
                                 evidence=", ".join(dict.fromkeys(phrases))))
     tags.sort(key=lambda tag: (-tag.confidence, tag.value))
-    return draft.with_tags(*tags)
+    return tags
 
 
 STAGE = Stage(NAME, VERSION, apply)

@@ -7,6 +7,11 @@ from intake.storage.models.contributors import (
     Contributor,
     RecordedNeed,
 )
+from intake.storage.models.conversations import (
+    Conversation,
+    ConversationStatus,
+    ConversationTurn,
+)
 from intake.storage.models.engagement import (
     Consultation,
     ConsultationStatus,
@@ -28,6 +33,9 @@ __all__ = [
     "ConsultationStatus",
     "ContactAddress",
     "Contributor",
+    "Conversation",
+    "ConversationStatus",
+    "ConversationTurn",
     "Feedback",
     "FeedbackConsultationLink",
     "FeedbackStatus",

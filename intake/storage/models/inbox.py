@@ -17,6 +17,7 @@ class InboundState(StrEnum):
     REJECTED = "rejected"    # the input cannot become feedback (too long, empty); error says why
     FAILED = "failed"        # processing crashed; `intake reprocess --failed` retries it
     IGNORED = "ignored"      # deliberately not feedback (an opt-out keyword, for example)
+    CONVERSATION = "conversation"  # one turn of a chat; the conversation becomes the feedback
 
 
 class InboundMessage(Base):

@@ -1,0 +1,311 @@
+"""The conversation at the I/O edge: every chat channel hands its messages to ``ChatService``.
+
+Order of work for each message: store it raw (``Intake.receive``, committed), claim its turn (so
+a retried delivery is answered with the replies already given, never processed twice), then run
+the pure engine over the conversation state kept in the database. When a conversation ends (the
+last answer, an opt-out, or silence) its answers go through the shared pipeline as one feedback
+item, in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.commands import CommandKind, recognise
+from bot.engine import ConsultationEntry, Engine, EngineContext, Outcome
+from bot.script import Script
+from bot.state import ChatState
+from intake.bootstrap import Runtime
+from intake.contributors import contributor_for
+from intake.message import Answers, Consent, FftRating, IncomingMessage
+from intake.pipeline.stages.service import infer
+from intake.storage.models import (
+    AuditEvent,
+    Consultation,
+    ConsultationStatus,
+    ContactAddress,
+    Conversation,
+    ConversationStatus,
+    ConversationTurn,
+    InboundMessage,
+    InboundState,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message as a channel adapter parsed it from its provider's request."""
+
+    channel: str
+    provider_message_id: str
+    sender: str
+    text: str
+    media: tuple[str, ...] = ()           # content types of attachments we cannot read
+    received_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    replies: tuple[str, ...]
+    duplicate: bool = False
+    reference: str | None = None
+
+
+@dataclass
+class _Decision:
+    """What one turn decided, to act on after its transaction has committed."""
+
+    replies: list[str] = field(default_factory=list)
+    finalise: list[int] = field(default_factory=list)
+    thank: int | None = None             # conversation whose completion earns the thanks
+    language: str = "en"
+    standalone: bool = False             # an opted-out person's message: feedback, no reply
+
+
+class ChatService:
+    def __init__(self, runtime: Runtime, script: Script) -> None:
+        self.runtime = runtime
+        self.script = script
+        self.intake = runtime.intake
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.intake.clock
+
+    # -- engine wiring -------------------------------------------------------------------
+    def engine(self, session: Session, now: datetime) -> Engine:
+        config = self.intake.config
+        consultations = [c for c in session.scalars(select(Consultation).where(
+            Consultation.status != ConsultationStatus.REPORTED))]
+        by_keyword = {c.sms_keyword.casefold(): c for c in consultations
+                      if c.sms_keyword and c.status == ConsultationStatus.OPEN
+                      and (c.opens_at is None or c.opens_at <= now)
+                      and (c.closes_at is None or now < c.closes_at)}
+        by_slug = {c.slug: c for c in consultations}
+
+        def entry(consultation: Consultation | None) -> ConsultationEntry | None:
+            return None if consultation is None else ConsultationEntry(
+                consultation.slug, dict(consultation.questions))
+
+        def label(language: str, service: str) -> str:
+            menu = self.script.languages.get(language, self.script.languages["en"]).menus
+            found = config.service(service)
+            return menu.get("service", {}).get(service) or (found.name if found else service)
+
+        def detect(text: str) -> tuple[str, float]:
+            guess = self.intake.taggers.language.detect(text)
+            return guess.code, guess.confidence
+
+        return Engine(EngineContext(
+            script=self.script,
+            detect_language=detect,
+            infer_services=lambda text: [(t.value, t.confidence)
+                                         for t in infer(text, self.intake.taggers.services)],
+            service_label=label,
+            consultation_for_keyword=lambda text: entry(by_keyword.get(
+                text.strip().strip(".!").casefold())),
+            consultation_by_slug=lambda slug: entry(by_slug.get(slug)),
+            max_text_length=config.limits.max_text_length,
+            interpreter_languages=frozenset(e.language for e in config.needs.interpreter_languages),
+        ))
+
+    # -- one message ---------------------------------------------------------------------
+    def handle(self, message: ChatMessage) -> ChatReply:
+        incoming = IncomingMessage(
+            channel=message.channel, provider_message_id=message.provider_message_id,
+            text=message.text, sender=message.sender, received_at=message.received_at,
+            metadata={**message.metadata, "media": list(message.media)})
+        inbound_id, duplicate = self.intake.receive(incoming)
+        if duplicate:
+            with self.runtime.sessions() as session:
+                turn = session.scalar(select(ConversationTurn).where(
+                    ConversationTurn.inbound_message_id == inbound_id))
+            if turn is not None:
+                return ChatReply(tuple(turn.replies), duplicate=True)
+        try:
+            decision = self._decide(inbound_id, message)
+        except IntegrityError:
+            # Another worker claimed this message, or opened this person's conversation, at the
+            # same moment. One more try sees what it did.
+            decision = self._decide(inbound_id, message)
+        if decision is None:
+            return ChatReply((), duplicate=True)
+        return self._act(inbound_id, decision)
+
+    def _decide(self, inbound_id: int, message: ChatMessage) -> _Decision | None:
+        now = self.clock()
+        decision = _Decision(language=self.script.default_language)
+        with self.runtime.sessions.begin() as session:
+            if session.scalar(select(ConversationTurn.id).where(
+                    ConversationTurn.inbound_message_id == inbound_id)) is not None:
+                return None
+            turn = ConversationTurn(inbound_message_id=inbound_id, replies=[], created_at=now)
+            session.add(turn)
+            session.flush()
+            _, address = contributor_for(session, self.intake.vault, message.channel,
+                                         message.sender, now)
+            conversation = self._open_conversation(session, message.channel, address, now,
+                                                   decision)
+            inbound = session.get_one(InboundMessage, inbound_id)
+            inbound.state, inbound.processed_at = InboundState.CONVERSATION, now
+            state = ChatState.from_json(conversation.state) if conversation else None
+            if state is not None:
+                decision.language = state.language
+            command = recognise(message.text, self.script, address.opted_out_at is not None)
+            if command is not None and command.kind != CommandKind.LANGUAGE:
+                self._command(session, command.kind, address, conversation, inbound, decision, now)
+            elif address.opted_out_at is not None:
+                inbound.state = InboundState.RECEIVED  # processed on its own, after this commit
+                decision.standalone = True
+            elif message.media and not message.text.strip():
+                inbound.state, inbound.error = InboundState.IGNORED, "attachment without text"
+                decision.replies.append(self.script.prompt(decision.language, "media"))
+            else:
+                engine = self.engine(session, now)
+                if command is not None and command.language:  # switch language, ask again
+                    outcome = (engine.repeat(replace(state, language=command.language,
+                                                     language_chosen=True))
+                               if state else engine.greet(command.language))
+                else:
+                    outcome = engine.answer(state, message.text) if state else engine.begin(
+                        message.text)
+                conversation = self._save(session, conversation, address, outcome, now)
+                decision.language = outcome.state.language
+                decision.replies.extend(outcome.replies)
+                if outcome.finished:
+                    conversation.status, conversation.closed_at = ConversationStatus.COMPLETED, now
+                    decision.finalise.append(conversation.id)
+                    decision.thank = conversation.id
+                if message.media:
+                    decision.replies.append(self.script.prompt(decision.language, "media"))
+            turn.conversation_id = conversation.id if conversation else None
+            turn.replies = list(decision.replies)
+        return decision
+
+    def _open_conversation(self, session: Session, channel: str, address: ContactAddress,
+                           now: datetime, decision: _Decision) -> Conversation | None:
+        conversation = session.scalar(
+            select(Conversation).where(Conversation.channel == channel,
+                                       Conversation.address_hash == address.address_hash,
+                                       Conversation.status == ConversationStatus.OPEN)
+            .with_for_update())
+        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
+        if conversation is not None and conversation.last_activity_at + idle <= now:
+            conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
+            decision.finalise.append(conversation.id)
+            session.flush()
+            return None
+        return conversation
+
+    def _save(self, session: Session, conversation: Conversation | None, address: ContactAddress,
+              outcome: Outcome, now: datetime) -> Conversation:
+        if conversation is None:
+            conversation = Conversation(channel=address.channel, address_hash=address.address_hash,
+                                        contributor_id=address.contributor_id, started_at=now)
+            session.add(conversation)
+        conversation.state = outcome.state.to_json()
+        conversation.last_activity_at = now
+        session.flush()
+        return conversation
+
+    def _command(self, session: Session, kind: CommandKind, address: ContactAddress,
+                 conversation: Conversation | None, inbound: InboundMessage, decision: _Decision,
+                 now: datetime) -> None:
+        inbound.state, inbound.error = InboundState.IGNORED, f"{kind} keyword"
+        org = self.script.conversation.organisation.name
+        if kind == CommandKind.HELP:
+            decision.replies.append(self.script.prompt(
+                decision.language, "help", org=org,
+                privacy_url=f"{self.runtime.settings.public_base_url}/privacy"))
+            return
+        if kind == CommandKind.OPT_IN:
+            address.opted_out_at = None
+            decision.replies.append(self.script.prompt(decision.language, "opted_in", org=org))
+        else:
+            address.opted_out_at = now
+            if conversation is not None:
+                conversation.status, conversation.closed_at = ConversationStatus.STOPPED, now
+                decision.finalise.append(conversation.id)
+            decision.replies.append(self.script.prompt(decision.language, "opted_out", org=org))
+        session.add(AuditEvent(occurred_at=now, actor=f"contact:{address.id}",
+                               action=f"contact.{kind}", entity_type="contact_address",
+                               entity_id=str(address.id), details={"channel": address.channel}))
+
+    def _act(self, inbound_id: int, decision: _Decision) -> ChatReply:
+        reference = None
+        if decision.standalone:
+            reference = self.intake.process(inbound_id).reference
+        for conversation_id in decision.finalise:
+            made = self.finalise(conversation_id)
+            if conversation_id == decision.thank:
+                reference = made
+        replies = list(decision.replies)
+        if decision.thank is not None and reference is not None:
+            replies.insert(0, self.script.prompt(decision.language, "thanks", reference=reference))
+            with self.runtime.sessions.begin() as session:
+                turn = session.scalar(select(ConversationTurn).where(
+                    ConversationTurn.inbound_message_id == inbound_id))
+                if turn is not None:
+                    turn.replies = replies
+        return ChatReply(tuple(replies), reference=reference)
+
+    # -- ending conversations ------------------------------------------------------------
+    def finalise(self, conversation_id: int) -> str | None:
+        """Turn a closed conversation's answers into one feedback item. Safe to repeat."""
+        with self.runtime.sessions() as session:
+            conversation = session.get_one(Conversation, conversation_id)
+            state = ChatState.from_json(conversation.state)
+            if not state.has_content:
+                return None
+            address = session.scalar(select(ContactAddress).where(
+                ContactAddress.channel == conversation.channel,
+                ContactAddress.address_hash == conversation.address_hash))
+            sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
+            message = self._as_feedback(conversation, state, sender)
+        result = self.intake.ingest(message)
+        if result.feedback_id is not None:
+            with self.runtime.sessions.begin() as session:
+                session.get_one(Conversation, conversation_id).feedback_id = result.feedback_id
+        return result.reference
+
+    def _as_feedback(self, conversation: Conversation, state: ChatState,
+                     sender: str | None) -> IncomingMessage:
+        contact_step = next((s for s in self.script.conversation.steps if s.kind == "yes-no"), None)
+        wording = self.script.languages[state.language].meta.wording_version
+        consents = () if state.contact is None or contact_step is None else (
+            Consent(contact_step.consent_purpose or "follow-up", state.contact, wording),)
+        return IncomingMessage(
+            channel=conversation.channel,
+            provider_message_id=f"conversation-{conversation.id}",
+            text="\n\n".join(state.texts), sender=sender, received_at=conversation.started_at,
+            answers=Answers(
+                language=state.language if state.language_chosen else None,
+                services=state.services, needs=state.needs,
+                fft_rating=FftRating(state.fft_rating) if state.fft_rating else None,
+                consultation=state.consultation, consents=consents),
+            metadata={"conversation_id": conversation.id, "ended": conversation.status})
+
+    def expire_idle(self) -> list[str | None]:
+        """Close conversations that went quiet, keeping their partial answers as feedback."""
+        now = self.clock()
+        cutoff = now - timedelta(minutes=self.script.conversation.timing.idle_minutes)
+        with self.runtime.sessions.begin() as session:
+            stale = list(session.scalars(select(Conversation).where(
+                Conversation.status == ConversationStatus.OPEN,
+                Conversation.last_activity_at <= cutoff).with_for_update(skip_locked=True)))
+            for conversation in stale:
+                conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
+            ids = [c.id for c in stale]
+        return [self.finalise(conversation_id) for conversation_id in ids]
+
