@@ -8,9 +8,14 @@ from typing import Any
 
 from flask import Flask
 
+from bot.chat import ChatService
+from bot.script import load_script
 from intake.bootstrap import Runtime, build_runtime
+from intake.config import ConfigError
 from webhooks import health, home
-from webhooks.runtime import RUNTIME_KEY
+from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
+from webhooks.sms import routes as sms
+from webhooks.sms.settings import TwilioSettings
 
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -24,10 +29,16 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         SECRET_KEY=runtime.settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         PUBLIC_BASE_URL=runtime.settings.public_base_url,
+        TWILIO=TwilioSettings.from_env(),
     )
     if test_config:
         app.config.update(test_config)
     app.extensions[RUNTIME_KEY] = runtime
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(home.blueprint)
+    try:
+        script = load_script(configured_languages=runtime.config.language_codes)
+    except ConfigError as exc:
+        raise ConfigError(f"The conversation cannot start: {exc}") from exc
+    app.extensions[CHAT_KEY] = ChatService(runtime, script)
+    for blueprint in (health.blueprint, home.blueprint, sms.blueprint):
+        app.register_blueprint(blueprint)
     return app

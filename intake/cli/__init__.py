@@ -9,7 +9,16 @@ from importlib.metadata import entry_points
 import click
 
 from intake import __version__
-from intake.cli import database, exporting, keys, reprocessing, seeding, submitting, tagging
+from intake.cli import (
+    database,
+    exporting,
+    keys,
+    reprocessing,
+    seeding,
+    submitting,
+    tagging,
+    worker,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,7 +28,7 @@ def main() -> None:
 
 
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
-                reprocessing.reprocess, keys.keys):
+                reprocessing.reprocess, keys.keys, worker.worker):
     main.add_command(command)
 
 for plugin in entry_points(group="intake.commands"):

@@ -1,0 +1,183 @@
+"""The outbox: replies and follow-ups are queued here and sent by `intake worker`.
+
+Why a queue: a provider outage must not lose a message, and sending must never happen twice for
+one intent. ``intent_key`` is unique, so queuing the same intent again is a no-op. A worker claims
+a message by moving it to ``sending`` and committing before it calls the provider; if the worker
+dies mid-send the message stays ``sending`` for a person to check, rather than going out twice.
+Opt-outs are checked at the moment of sending, not only when the message was queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.privacy.vault import ContactVault
+from intake.storage.models import AuditEvent, ContactAddress, OutboundMessage, OutboundStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+# The order statuses move in. A provider's late or repeated callback never moves a message back.
+STATUS_RANK = {
+    OutboundStatus.QUEUED: 0, OutboundStatus.SENDING: 1, OutboundStatus.SENT: 2,
+    OutboundStatus.DELIVERED: 3, OutboundStatus.FAILED: 3, OutboundStatus.CANCELLED: 3,
+}
+
+
+class TemporaryFailure(Exception):
+    """The provider could not take the message now (rate limit, outage): try again later.
+    ``retry_after`` is the provider's own advice, when it gives one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(Exception):
+    """The provider refused the message for good (invalid number, ...). ``opted_out`` when the
+    refusal means the person has opted out at the provider."""
+
+    def __init__(self, message: str, opted_out: bool = False) -> None:
+        super().__init__(message)
+        self.opted_out = opted_out
+
+
+class Sender(Protocol):
+    """A channel's way of sending one text to one address; returns the provider's message id."""
+
+    channel: str
+
+    def send(self, address: str, body: str) -> str: ...
+
+
+def enqueue(session: Session, *, intent_key: str, address: ContactAddress, purpose: str,
+            body: str, language: str | None, now: datetime,
+            feedback_id: int | None = None) -> OutboundMessage:
+    """Queue a message once per intent; a second call with the same key returns the first."""
+    existing = session.scalar(select(OutboundMessage).where(OutboundMessage.intent_key == intent_key))
+    if existing is not None:
+        return existing
+    message = OutboundMessage(
+        intent_key=intent_key, contributor_id=address.contributor_id,
+        contact_address_id=address.id, feedback_id=feedback_id, channel=address.channel,
+        purpose=purpose, language=language, body=body, status=OutboundStatus.QUEUED,
+        next_attempt_at=now, created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        found = session.scalar(select(OutboundMessage).where(
+            OutboundMessage.intent_key == intent_key))
+        if found is None:
+            raise
+        return found
+    return message
+
+
+def record_status(session: Session, provider_message_id: str, status: OutboundStatus,
+                  error: str | None, now: datetime) -> bool:
+    """Apply a provider's delivery report. Returns False if it was unknown or would go back."""
+    message = session.scalar(select(OutboundMessage).where(
+        OutboundMessage.provider_message_id == provider_message_id))
+    if message is None:
+        return False
+    if STATUS_RANK[status] <= STATUS_RANK[OutboundStatus(message.status)]:
+        return False
+    message.status, message.updated_at = status, now
+    if error:
+        message.last_error = error
+    return True
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+class OutboxWorker:
+    def __init__(self, sessions: sessionmaker[Session], vault: ContactVault,
+                 senders: Mapping[str, Sender], clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.vault = vault
+        self.senders = senders
+        self.clock = clock
+
+    def _claim(self, limit: int) -> list[int]:
+        """Take due messages for this worker. Row locks with SKIP LOCKED let several workers
+        share the queue on PostgreSQL; SQLite serialises writers anyway."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            rows = list(session.scalars(
+                select(OutboundMessage)
+                .where(OutboundMessage.status == OutboundStatus.QUEUED,
+                       OutboundMessage.next_attempt_at <= now,
+                       OutboundMessage.channel.in_(list(self.senders)))
+                .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+                .limit(limit).with_for_update(skip_locked=True)))
+            for row in rows:
+                row.status, row.attempts, row.updated_at = OutboundStatus.SENDING, row.attempts + 1, now
+            return [row.id for row in rows]
+
+    def run_once(self, limit: int = 50) -> DeliveryReport:
+        report = DeliveryReport()
+        for message_id in self._claim(limit):
+            self._deliver(message_id, report)
+        return report
+
+    def _deliver(self, message_id: int, report: DeliveryReport) -> None:
+        with self.sessions.begin() as session:
+            message = session.get_one(OutboundMessage, message_id)
+            address = (session.get(ContactAddress, message.contact_address_id)
+                       if message.contact_address_id else None)
+            now = self.clock()
+            if address is None or address.opted_out_at is not None:
+                message.status, message.updated_at = OutboundStatus.CANCELLED, now
+                message.last_error = "opted out" if address is not None else "no address"
+                report.cancelled += 1
+                return
+            try:
+                provider_id = self.senders[message.channel].send(
+                    self.vault.decrypt(address.address_encrypted), message.body)
+            except TemporaryFailure as exc:
+                self._retry(message, exc, now, report)
+                return
+            except PermanentFailure as exc:
+                message.status, message.last_error, message.updated_at = (
+                    OutboundStatus.FAILED, str(exc), now)
+                if exc.opted_out:
+                    address.opted_out_at = now
+                    session.add(AuditEvent(
+                        occurred_at=now, actor="outbox", action="contact.opt-out",
+                        entity_type="contact_address", entity_id=str(address.id),
+                        details={"reason": str(exc), "channel": address.channel}))
+                report.failed += 1
+                return
+            message.status, message.provider_message_id = OutboundStatus.SENT, provider_id
+            message.sent_at = message.updated_at = now
+            report.sent += 1
+
+    @staticmethod
+    def _retry(message: OutboundMessage, exc: TemporaryFailure, now: datetime,
+               report: DeliveryReport) -> None:
+        message.last_error, message.updated_at = str(exc), now
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboundStatus.FAILED
+            report.failed += 1
+            return
+        backoff = FIRST_RETRY * 2 ** (message.attempts - 1)
+        if exc.retry_after is not None:
+            backoff = max(backoff, timedelta(seconds=exc.retry_after))
+        message.status, message.next_attempt_at = OutboundStatus.QUEUED, now + backoff
+        report.retried += 1

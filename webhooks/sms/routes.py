@@ -1,0 +1,93 @@
+"""`POST /sms/twilio` (messages in) and `POST /sms/twilio/status` (delivery reports).
+
+A request without a valid signature is refused with 403 before anything is stored. A valid one
+is stored first (by the conversation service), then answered with TwiML.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import OperationalError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.chat import ChatMessage
+from intake.outbox import record_status
+from intake.storage.models import OutboundStatus
+from webhooks.runtime import current_chat, current_runtime
+from webhooks.sms.settings import TwilioSettings
+from webhooks.sms.signature import is_signed
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("sms", __name__, url_prefix="/sms")
+MAX_MEDIA = 10
+TWILIO_STATUS = {
+    "delivered": OutboundStatus.DELIVERED, "read": OutboundStatus.DELIVERED,
+    "undelivered": OutboundStatus.FAILED, "failed": OutboundStatus.FAILED,
+    "canceled": OutboundStatus.CANCELLED,
+}
+
+
+def _settings() -> TwilioSettings:
+    settings: TwilioSettings = current_app.config["TWILIO"]
+    return settings
+
+
+def _require_signature() -> None:
+    settings = _settings()
+    if not settings.auth_token:
+        log.error("TWILIO_AUTH_TOKEN is not set: refusing every SMS webhook request")
+        abort(403)
+    if not is_signed(request, settings.auth_token, current_runtime().settings.public_base_url):
+        log.warning("refused an SMS webhook request with a missing or wrong signature")
+        abort(403)
+
+
+def _twiml(replies: tuple[str, ...]) -> Response:
+    response = MessagingResponse()
+    for reply in replies:
+        response.message(reply)
+    return Response(str(response), mimetype="text/xml")
+
+
+def _media_types(form: dict[str, str]) -> tuple[str, ...]:
+    try:
+        count = max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
+    except ValueError:
+        count = 0
+    return tuple(form.get(f"MediaContentType{i}") or "unknown" for i in range(count))
+
+
+@blueprint.post("/twilio")
+def inbound() -> Response | tuple[str, int]:
+    _require_signature()
+    form = request.form
+    sid, sender = form.get("MessageSid", ""), form.get("From", "")
+    if not sid or not sender:
+        return "MessageSid and From are required.", 400
+    message = ChatMessage(
+        channel="sms", provider_message_id=sid, sender=sender, text=form.get("Body", ""),
+        media=_media_types(form.to_dict()),
+        metadata={"to": form.get("To"), "num_segments": form.get("NumSegments"),
+                  "account_sid": form.get("AccountSid")})
+    try:
+        reply = current_chat().handle(message)
+    except OperationalError:
+        log.exception("database unavailable while receiving an SMS")
+        return "Service unavailable, please retry.", 503
+    return _twiml(reply.replies)
+
+
+@blueprint.post("/twilio/status")
+def delivery_status() -> tuple[str, int]:
+    _require_signature()
+    sid, reported = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    if not sid or not reported:
+        return "MessageSid and MessageStatus are required.", 400
+    status = TWILIO_STATUS.get(reported.lower(), OutboundStatus.SENT)
+    runtime = current_runtime()
+    with runtime.sessions.begin() as session:
+        record_status(session, sid, status, request.form.get("ErrorCode") or None,
+                      runtime.intake.clock())
+    return "", 204
