@@ -13,6 +13,7 @@ from intake.cli import (
     database,
     exporting,
     keys,
+    reply,
     reprocessing,
     seeding,
     submitting,
@@ -28,7 +29,7 @@ def main() -> None:
 
 
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
-                reprocessing.reprocess, keys.keys, worker.worker):
+                reprocessing.reprocess, keys.keys, worker.worker, reply.reply):
     main.add_command(command)
 
 for plugin in entry_points(group="intake.commands"):
