@@ -31,6 +31,8 @@ def serve(host: str, port: int, threads: int) -> None:
         click.echo(f"Involve Intake is running ({runtime.settings.environment}).\n"
                    f"  Home:     {base}/\n"
                    f"  Health:   {base}/healthz\n"
+                   f"  SMS webhook (Twilio): {runtime.settings.public_base_url}/sms/twilio\n"
+                   f"  SMS delivery reports: {runtime.settings.public_base_url}/sms/twilio/status\n"
                    f"  Database: {database}\n"
                    "Press Ctrl+C to stop.")
         waitress.serve(app, host=host, port=port, threads=threads, ident="involve-intake")
