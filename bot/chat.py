@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.commands import CommandKind, recognise
 from bot.engine import ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
-from bot.state import ChatState
+from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
 from intake.contributors import contributor_for
 from intake.message import Answers, Consent, FftRating, IncomingMessage
@@ -251,8 +251,9 @@ class ChatService:
             if conversation_id == decision.thank:
                 reference = made
         replies = list(decision.replies)
-        if decision.thank is not None and reference is not None:
-            replies.insert(0, self.script.prompt(decision.language, "thanks", reference=reference))
+        if decision.thank is not None:
+            replies.insert(0, self.script.prompt(decision.language, "thanks", reference=reference)
+                           if reference else self.script.prompt(decision.language, "closing"))
             with self.runtime.sessions.begin() as session:
                 turn = session.scalar(select(ConversationTurn).where(
                     ConversationTurn.inbound_message_id == inbound_id))
@@ -288,7 +289,7 @@ class ChatService:
         return IncomingMessage(
             channel=conversation.channel,
             provider_message_id=f"conversation-{conversation.id}",
-            text="\n\n".join(state.texts), sender=sender, received_at=conversation.started_at,
+            text=FEEDBACK_JOIN.join(state.texts), sender=sender, received_at=conversation.started_at,
             answers=Answers(
                 language=state.language if state.language_chosen else None,
                 services=state.services, needs=state.needs,

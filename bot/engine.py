@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.script import Script, Step
-from bot.state import CONFIRM_SERVICE, ChatState
+from bot.state import CONFIRM_SERVICE, FEEDBACK_JOIN, ChatState
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class Outcome:
     finished: bool = False
 
 
+SHORT_REPLY_WORDS = 3
+
+
 def _digits(text: str) -> str:
     """Read any script's digits (Urdu ۱۲۳, Arabic ١٢٣) as 0-9."""
     return "".join(str(unicodedata.digit(c)) if unicodedata.digit(c, None) is not None else c
@@ -68,7 +71,11 @@ def _word(text: str) -> str:
 
 
 def _in(text: str, words: tuple[str, ...]) -> bool:
-    return _word(text) in {w.casefold() for w in words}
+    """The answer is one of ``words``, or starts with one in a short reply ("yes please")."""
+    known = {w.casefold() for w in words}
+    answer = _word(text)
+    first = answer.split()[0] if answer.split() else ""
+    return answer in known or (len(answer.split()) <= SHORT_REPLY_WORDS and first in known)
 
 
 class Engine:
@@ -130,6 +137,9 @@ class Engine:
                                  first=True)
         if len(text.split()) < self.detection.feedback_min_words:
             return self._greeting(state)
+        if not self._fits(state, text):
+            greeting = self._greeting(state)
+            return Outcome(greeting.state, (self._too_long(state, text),))
         state = self._infer(replace(state, texts=(text,), done=("feedback",)), text)
         return self.ask_next(state, first=True)
 
@@ -186,7 +196,7 @@ class Engine:
             return self._service_answer(state, text)
         if step.kind == "text":
             stripped = text.strip()
-            if not stripped or len(stripped) > self.ctx.max_text_length:
+            if not stripped or not self._fits(state, stripped):
                 return None
             return self._infer(replace(state, texts=(*state.texts, stripped)), stripped)
         if step.kind == "yes-no":
@@ -240,7 +250,8 @@ class Engine:
         # A longer message that does not answer the question is more feedback: keep it.
         kept = state
         if (step.kind != "text" and state.step != CONFIRM_SERVICE
-                and len(text.split()) >= self.detection.feedback_min_words):
+                and len(text.split()) >= self.detection.feedback_min_words
+                and self._fits(state, text.strip())):
             kept = replace(state, texts=(*state.texts, text.strip()))
         if state.step == CONFIRM_SERVICE and _in(text, self._words(state, "no")):
             return self.ask_next(replace(kept, pending_service=None, reprompts=0))
@@ -249,12 +260,21 @@ class Engine:
         kept = replace(kept, reprompts=state.reprompts + 1)
         return Outcome(kept, (self._reprompt_text(kept, step, text),))
 
+    def _fits(self, state: ChatState, text: str) -> bool:
+        """Whether the feedback, with this text added, stays within the pipeline's limit."""
+        return len(FEEDBACK_JOIN.join((*state.texts, text.strip()))) <= self.ctx.max_text_length
+
+    def _too_long(self, state: ChatState, text: str) -> str:
+        room = self.ctx.max_text_length - len(FEEDBACK_JOIN.join(state.texts)) - (
+            len(FEEDBACK_JOIN) if state.texts else 0)
+        return self.script.prompt(state.language, "too_long", length=f"{len(text.strip()):,}",
+                                  limit=f"{max(room, 0):,}")
+
     def _reprompt_text(self, state: ChatState, step: Step, text: str) -> str:
         lang = state.language
         if step.kind == "text":
-            if len(text.strip()) > self.ctx.max_text_length:
-                return self.script.prompt(lang, "too_long", length=f"{len(text.strip()):,}",
-                                          limit=f"{self.ctx.max_text_length:,}")
+            if text.strip() and not self._fits(state, text.strip()):
+                return self._too_long(state, text)
             return self.script.prompt(lang, "reprompt_text")
         if step.kind == "yes-no" or state.step == CONFIRM_SERVICE:
             return self.script.prompt(lang, "reprompt_yes_no")

@@ -20,7 +20,7 @@ from intake.config import CONFIG_DIR_VARIABLE, ConfigError, read_toml
 PACKAGE_DIR = Path(__file__).parent
 PROMPT_KEYS = (
     "ask_feedback", "ask_service", "confirm_service", "ask_rating", "ask_needs", "ask_contact",
-    "thanks", "reprompt_number", "reprompt_yes_no", "reprompt_text", "too_long", "help",
+    "thanks", "closing", "reprompt_number", "reprompt_yes_no", "reprompt_text", "too_long", "help",
     "opted_out", "opted_in", "media", "switch_hint",
 )
 StepKind = Literal["service", "text", "choice", "multi", "yes-no"]

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 CONFIRM_SERVICE = "confirm-service"
+# How the parts of a feedback sent over several messages are joined into one text.
+FEEDBACK_JOIN = "\n\n"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.privacy.vault import ContactVault
-from intake.storage.models import AuditEvent, ContactAddress, OutboundMessage, OutboundStatus
+from intake.storage.models import (
+    AuditEvent,
+    ContactAddress,
+    EarlyDeliveryReport,
+    OutboundMessage,
+    OutboundStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +91,36 @@ def enqueue(session: Session, *, intent_key: str, address: ContactAddress, purpo
 
 def record_status(session: Session, provider_message_id: str, status: OutboundStatus,
                   error: str | None, now: datetime) -> bool:
-    """Apply a provider's delivery report. Returns False if it was unknown or would go back."""
+    """Apply a provider's delivery report. Returns False if it would move the status back.
+
+    A report for an id we have not saved yet is kept and applied once the worker saves the id.
+    """
     message = session.scalar(select(OutboundMessage).where(
         OutboundMessage.provider_message_id == provider_message_id))
     if message is None:
+        session.add(EarlyDeliveryReport(provider_message_id=provider_message_id, status=status,
+                                        error=error, received_at=now))
         return False
+    return _advance(message, status, error, now)
+
+
+def _advance(message: OutboundMessage, status: OutboundStatus, error: str | None,
+             now: datetime) -> bool:
     if STATUS_RANK[status] <= STATUS_RANK[OutboundStatus(message.status)]:
         return False
     message.status, message.updated_at = status, now
     if error:
         message.last_error = error
     return True
+
+
+def _apply_early_reports(session: Session, message: OutboundMessage, now: datetime) -> None:
+    reports = session.scalars(select(EarlyDeliveryReport).where(
+        EarlyDeliveryReport.provider_message_id == message.provider_message_id)
+        .order_by(EarlyDeliveryReport.id))
+    for report in reports:
+        _advance(message, OutboundStatus(report.status), report.error, now)
+        session.delete(report)
 
 
 @dataclass
@@ -166,6 +191,7 @@ class OutboxWorker:
                 return
             message.status, message.provider_message_id = OutboundStatus.SENT, provider_id
             message.sent_at = message.updated_at = now
+            _apply_early_reports(session, message, now)
             report.sent += 1
 
     @staticmethod

@@ -67,7 +67,11 @@ def apply(draft: Draft, context: PipelineContext) -> Draft:
             )
         tags.append(TagProposal("need", value, 1.0, "contributor", TAGGER, code=code))
     stated = {tag.value for tag in tags}
+    specific = any(value.startswith(INTERPRETER_PREFIX) for value in stated)
     for value, words in _from_text(context.taggers.needs.find(draft.text), config).items():
+        # "An interpreter" said in words adds nothing to an Urdu interpreter already chosen.
+        if value == INTERPRETER and specific:
+            continue
         if value not in stated:
             tags.append(TagProposal("need", value, TEXT_CONFIDENCE, "auto", TAGGER,
                                     code=need_code(config, value), evidence=words))

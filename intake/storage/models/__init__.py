@@ -24,7 +24,7 @@ from intake.storage.models.engagement import (
 )
 from intake.storage.models.feedback import Feedback, FeedbackStatus, Tag
 from intake.storage.models.inbox import InboundMessage, InboundState
-from intake.storage.models.outbox import OutboundMessage, OutboundStatus
+from intake.storage.models.outbox import EarlyDeliveryReport, OutboundMessage, OutboundStatus
 
 __all__ = [
     "AuditEvent",
@@ -36,6 +36,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "ConversationTurn",
+    "EarlyDeliveryReport",
     "Feedback",
     "FeedbackConsultationLink",
     "FeedbackStatus",

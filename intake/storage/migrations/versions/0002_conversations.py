@@ -1,4 +1,4 @@
-"""conversations
+"""conversations and early delivery reports
 
 Revision ID: 0002
 Revises: 0001
@@ -18,6 +18,20 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "early_delivery_report",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider_message_id", sa.String(length=128), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_early_delivery_report")),
+    )
+    with op.batch_alter_table("early_delivery_report", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_early_delivery_report_provider_message_id"), ["provider_message_id"], unique=False
+        )
+
     op.create_table(
         "conversation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -102,3 +116,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conversation_address_hash"))
 
     op.drop_table("conversation")
+    with op.batch_alter_table("early_delivery_report", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_early_delivery_report_provider_message_id"))
+
+    op.drop_table("early_delivery_report")
