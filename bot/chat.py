@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.commands import CommandKind, recognise
-from bot.engine import ConsultationEntry, Engine, EngineContext, Outcome
+from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
@@ -53,6 +53,9 @@ class ChatMessage:
     media: tuple[str, ...] = ()           # content types of attachments we cannot read
     received_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    language_hint: str | None = None      # e.g. Telegram's language_code: a hint, not a choice
+    multi_part_text: bool = False         # the channel lets people send a comment in parts
+    restart: bool = False                 # start over (Telegram /start), keeping what was said
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class ChatReply:
     replies: tuple[str, ...]
     duplicate: bool = False
     reference: str | None = None
+    choices: tuple[Choice, ...] = ()      # ready-made answers, for channels that show buttons
 
 
 @dataclass
@@ -71,6 +75,7 @@ class _Decision:
     thank: int | None = None             # conversation whose completion earns the thanks
     language: str = "en"
     standalone: bool = False             # an opted-out person's message: feedback, no reply
+    choices: tuple[Choice, ...] = ()
 
 
 class ChatService:
@@ -84,7 +89,7 @@ class ChatService:
         return self.intake.clock
 
     # -- engine wiring -------------------------------------------------------------------
-    def engine(self, session: Session, now: datetime) -> Engine:
+    def engine(self, session: Session, now: datetime, multi_part: bool = False) -> Engine:
         config = self.intake.config
         consultations = [c for c in session.scalars(select(Consultation).where(
             Consultation.status != ConsultationStatus.REPORTED))]
@@ -93,6 +98,10 @@ class ChatService:
                       and (c.opens_at is None or c.opens_at <= now)
                       and (c.closes_at is None or now < c.closes_at)}
         by_slug = {c.slug: c for c in consultations}
+        # A deep link (Telegram /start <slug>) reaches an open consultation by its slug too.
+        by_keyword.update({c.slug.casefold(): c for c in consultations
+                           if c.status == ConsultationStatus.OPEN and c.slug.casefold() not in
+                           by_keyword and (c.closes_at is None or now < c.closes_at)})
 
         def entry(consultation: Consultation | None) -> ConsultationEntry | None:
             return None if consultation is None else ConsultationEntry(
@@ -118,7 +127,7 @@ class ChatService:
             consultation_by_slug=lambda slug: entry(by_slug.get(slug)),
             max_text_length=config.limits.max_text_length,
             interpreter_languages=frozenset(e.language for e in config.needs.interpreter_languages),
-        ))
+        ), multi_part=multi_part)
 
     # -- one message ---------------------------------------------------------------------
     def handle(self, message: ChatMessage) -> ChatReply:
@@ -157,6 +166,11 @@ class ChatService:
                                          message.sender, now)
             conversation = self._open_conversation(session, message.channel, address, now,
                                                    decision)
+            if conversation is not None and message.restart:
+                conversation.status, conversation.closed_at = ConversationStatus.RESTARTED, now
+                decision.finalise.append(conversation.id)
+                session.flush()
+                conversation = None
             inbound = session.get_one(InboundMessage, inbound_id)
             inbound.state, inbound.processed_at = InboundState.CONVERSATION, now
             state = ChatState.from_json(conversation.state) if conversation else None
@@ -172,17 +186,18 @@ class ChatService:
                 inbound.state, inbound.error = InboundState.IGNORED, "attachment without text"
                 decision.replies.append(self.script.prompt(decision.language, "media"))
             else:
-                engine = self.engine(session, now)
+                engine = self.engine(session, now, multi_part=message.multi_part_text)
                 if command is not None and command.language:  # switch language, ask again
                     outcome = (engine.repeat(replace(state, language=command.language,
                                                      language_chosen=True))
                                if state else engine.greet(command.language))
                 else:
                     outcome = engine.answer(state, message.text) if state else engine.begin(
-                        message.text)
+                        message.text, message.language_hint)
                 conversation = self._save(session, conversation, address, outcome, now)
                 decision.language = outcome.state.language
                 decision.replies.extend(outcome.replies)
+                decision.choices = engine.choices(outcome.state)
                 if outcome.finished:
                     conversation.status, conversation.closed_at = ConversationStatus.COMPLETED, now
                     decision.finalise.append(conversation.id)
@@ -259,7 +274,7 @@ class ChatService:
                     ConversationTurn.inbound_message_id == inbound_id))
                 if turn is not None:
                     turn.replies = replies
-        return ChatReply(tuple(replies), reference=reference)
+        return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 
     # -- ending conversations ------------------------------------------------------------
     def finalise(self, conversation_id: int) -> str | None:

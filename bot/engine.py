@@ -50,6 +50,15 @@ class Outcome:
     finished: bool = False
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A ready-made answer to the current question: channels with buttons show ``label`` and
+    send back ``answer`` as if the person had typed it."""
+
+    label: str
+    answer: str
+
+
 SHORT_REPLY_WORDS = 3
 
 
@@ -79,10 +88,14 @@ def _in(text: str, words: tuple[str, ...]) -> bool:
 
 
 class Engine:
-    def __init__(self, context: EngineContext) -> None:
+    """``multi_part`` is for channels where people send a comment in several messages (Telegram):
+    the feedback question then stays open until they say they are done."""
+
+    def __init__(self, context: EngineContext, multi_part: bool = False) -> None:
         self.ctx = context
         self.script = context.script
         self.detection = context.script.conversation.detection
+        self.multi_part = multi_part
 
     # -- what to ask ---------------------------------------------------------------------
     def _words(self, state: ChatState, kind: str) -> tuple[str, ...]:
@@ -129,8 +142,11 @@ class Engine:
         return self.ask_next(state)
 
     # -- starting ------------------------------------------------------------------------
-    def begin(self, text: str) -> Outcome:
-        state = ChatState(language=self.script.default_language)
+    def begin(self, text: str, language_hint: str | None = None) -> Outcome:
+        """Start a conversation. ``language_hint`` (a messaging app's interface language) is
+        used only when the text itself does not say which language it is."""
+        hinted = language_hint if language_hint in self.script.languages else None
+        state = ChatState(language=hinted or self.script.default_language)
         entry = self.ctx.consultation_for_keyword(text)
         if entry is not None:
             return self.ask_next(replace(state, consultation=entry.slug, done=("about",)),
@@ -177,10 +193,45 @@ class Engine:
         step = self.script.steps[step_id]
         if _in(text, self._words(state, "skip")):
             return self.ask_next(self._complete(state, step_id))
+        if step.kind == "text" and self.multi_part:
+            return self._collect(state, step, text)
         updated = self._apply(state, step, text)
         if updated is not None:
             return self.ask_next(self._complete(updated, step_id))
         return self._reprompt(state, step, text)
+
+    def _collect(self, state: ChatState, step: Step, text: str) -> Outcome:
+        """Multi-part feedback: keep each message until the person says DONE."""
+        if _in(text, self._words(state, "done")):
+            if state.texts:
+                return self.ask_next(self._complete(state, step.id))
+            return Outcome(state, (self.script.prompt(state.language, "reprompt_text"),))
+        updated = self._apply(state, step, text)
+        if updated is None:
+            return self._reprompt(state, step, text)
+        return Outcome(replace(updated, reprompts=0),
+                       (self.script.prompt(state.language, "ask_more"),))
+
+    def choices(self, state: ChatState) -> tuple[Choice, ...]:
+        """The ready-made answers to the question being asked, for channels with buttons."""
+        if state.step is None:
+            return ()
+        buttons = self.script.languages[state.language].buttons
+        skip = Choice(buttons.skip, "SKIP")
+        if state.step == CONFIRM_SERVICE:
+            return (Choice(buttons.yes, "YES"), Choice(buttons.no, "NO"), skip)
+        step = self.script.steps[state.step]
+        if step.kind == "yes-no":
+            return (Choice(buttons.yes, "YES"), Choice(buttons.no, "NO"), skip)
+        if step.kind == "text":
+            return (Choice(buttons.done, "DONE"), skip) if self.multi_part and state.texts else (
+                skip,)
+        menu_name, options = (("service", self.script.conversation.service_menu)
+                              if step.kind == "service" else (step.id, step.options))
+        labels = self.script.languages[state.language].menus[menu_name]
+        numbered = tuple(Choice(labels[option], str(number))
+                         for number, option in enumerate(options, start=1))
+        return (*numbered, skip)
 
     def _complete(self, state: ChatState, step_id: str) -> ChatState:
         pending = None if step_id == "about" else state.pending_service

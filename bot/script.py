@@ -20,8 +20,8 @@ from intake.config import CONFIG_DIR_VARIABLE, ConfigError, read_toml
 PACKAGE_DIR = Path(__file__).parent
 PROMPT_KEYS = (
     "ask_feedback", "ask_service", "confirm_service", "ask_rating", "ask_needs", "ask_contact",
-    "thanks", "closing", "reprompt_number", "reprompt_yes_no", "reprompt_text", "too_long", "help",
-    "opted_out", "opted_in", "media", "switch_hint",
+    "thanks", "closing", "ask_more", "reprompt_number", "reprompt_yes_no", "reprompt_text",
+    "too_long", "help", "opted_out", "opted_in", "media", "switch_hint",
 )
 StepKind = Literal["service", "text", "choice", "multi", "yes-no"]
 
@@ -81,12 +81,23 @@ class Words(_Strict):
     yes: tuple[str, ...]
     no: tuple[str, ...]
     skip: tuple[str, ...]
+    done: tuple[str, ...]
     language_names: tuple[str, ...] = Field(min_length=1)
+
+
+class Buttons(_Strict):
+    """Labels for buttons on channels that have them (Telegram)."""
+
+    yes: str
+    no: str
+    skip: str
+    done: str
 
 
 class PromptFile(_Strict):
     meta: PromptMeta
     prompts: dict[str, str]
+    buttons: Buttons
     words: Words
     menus: dict[str, dict[str, str]]
 

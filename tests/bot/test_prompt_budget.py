@@ -85,7 +85,8 @@ def test_prompt_fits_its_sms_budget_as_a_first_reply_with_the_switch_hint(langua
 
 
 def test_every_language_and_prompt_is_covered() -> None:
-    assert len(CASES) == len(SCRIPT.languages) * len(PROMPT_KEYS) == 3 * 17
+    assert len(CASES) == len(SCRIPT.languages) * len(PROMPT_KEYS)
+    assert set(SCRIPT.languages) >= {"en", "ur", "pl"}
 
 
 def test_the_worst_case_values_reach_the_rendered_prompts() -> None:

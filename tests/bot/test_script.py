@@ -144,7 +144,7 @@ def test_a_prompt_file_missing_a_prompt_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_unknown_prompt_is_refused(tmp_path: Path) -> None:
-    text = shipped("prompts/pl.toml").replace("[words]", 'farewell = "Do widzenia"\n\n[words]')
+    text = shipped("prompts/pl.toml").replace("[buttons]", 'farewell = "Do widzenia"\n\n[buttons]')
     with pytest.raises(ConfigError, match=r"prompts/pl\.toml: .*unknown prompts: farewell"):
         load_script(directory=override(tmp_path, "prompts/pl.toml", text))
 

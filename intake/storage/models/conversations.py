@@ -18,6 +18,7 @@ class ConversationStatus(StrEnum):
     COMPLETED = "completed"   # the person answered to the end
     TIMED_OUT = "timed-out"   # silence: partial answers were kept as feedback
     STOPPED = "stopped"       # the person opted out part-way: partial answers kept
+    RESTARTED = "restarted"   # the person started again (/start): partial answers kept
 
 
 class Conversation(Base):
