@@ -24,7 +24,7 @@ from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
-from intake.contributors import contributor_for
+from intake.contributors import contributor_for, find_address
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.service import infer
 from intake.storage.models import (
@@ -275,6 +275,59 @@ class ChatService:
                 if turn is not None:
                     turn.replies = replies
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
+
+    # -- events outside the conversation ---------------------------------------------------
+    def note(self, message: ChatMessage, reason: str) -> bool:
+        """Store a message that is not part of a conversation (a menu command, a button that
+        only opens a menu). Returns False if it was already dealt with (a repeat delivery)."""
+        inbound_id, _ = self.intake.receive(IncomingMessage(
+            channel=message.channel, provider_message_id=message.provider_message_id,
+            text=message.text, sender=message.sender, received_at=message.received_at,
+            metadata=message.metadata))
+        return self.intake.mark_ignored(inbound_id, reason)
+
+    def language_of(self, channel: str, sender: str, hint: str | None = None) -> str:
+        """The language to speak to this person in outside a conversation's questions."""
+        with self.runtime.sessions() as session:
+            address = find_address(session, self.intake.vault, channel, sender)
+            if address is not None:
+                conversation = session.scalar(select(Conversation).where(
+                    Conversation.channel == channel,
+                    Conversation.address_hash == address.address_hash,
+                    Conversation.status == ConversationStatus.OPEN))
+                if conversation is not None:
+                    return str(conversation.state.get("language", self.script.default_language))
+                preferred = address.contributor.preferred_language
+                if preferred in self.script.languages:
+                    return str(preferred)
+        return hint if hint in self.script.languages else self.script.default_language
+
+    def _address(self, session: Session, channel: str, sender: str) -> ContactAddress:
+        _, address = contributor_for(session, self.intake.vault, channel, sender, self.clock())
+        return address
+
+    def opt_out(self, channel: str, sender: str, reason: str) -> None:
+        """The person can no longer be messaged (they blocked the bot, for example)."""
+        now = self.clock()
+        with self.runtime.sessions.begin() as session:
+            address = self._address(session, channel, sender)
+            if address.opted_out_at is None:
+                address.opted_out_at = now
+            session.add(AuditEvent(occurred_at=now, actor=f"contact:{address.id}",
+                                   action="contact.opt-out", entity_type="contact_address",
+                                   entity_id=str(address.id), details={"reason": reason}))
+
+    def request_erasure(self, channel: str, sender: str) -> None:
+        """Record that the person asked for their data to be erased, for an admin to act on, and
+        stop contacting them from now on."""
+        now = self.clock()
+        with self.runtime.sessions.begin() as session:
+            address = self._address(session, channel, sender)
+            address.opted_out_at = address.opted_out_at or now
+            pseudonym = address.contributor.pseudonym
+            session.add(AuditEvent(occurred_at=now, actor=f"contributor:{pseudonym}",
+                                   action="erasure.requested", entity_type="contributor",
+                                   entity_id=pseudonym, details={"channel": channel}))
 
     # -- ending conversations ------------------------------------------------------------
     def finalise(self, conversation_id: int) -> str | None:

@@ -21,7 +21,8 @@ PACKAGE_DIR = Path(__file__).parent
 PROMPT_KEYS = (
     "ask_feedback", "ask_service", "confirm_service", "ask_rating", "ask_needs", "ask_contact",
     "thanks", "closing", "ask_more", "reprompt_number", "reprompt_yes_no", "reprompt_text",
-    "too_long", "help", "opted_out", "opted_in", "media", "switch_hint",
+    "too_long", "help", "opted_out", "opted_in", "media", "forget_confirm", "forget_done",
+    "forget_cancelled", "choose_language", "switch_hint",
 )
 StepKind = Literal["service", "text", "choice", "multi", "yes-no"]
 

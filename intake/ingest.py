@@ -100,11 +100,16 @@ class Intake:
                 raise RuntimeError("inbound message could not be stored")
             return existing, True
 
-    def mark_ignored(self, inbound_id: int, reason: str) -> None:
-        """For messages that are deliberately not feedback (opt-out keywords, for example)."""
+    def mark_ignored(self, inbound_id: int, reason: str) -> bool:
+        """For messages that are deliberately not feedback (a menu command, for example).
+        Only a message not yet processed is marked; returns whether this call marked it."""
         with self.sessions.begin() as session:
             record = session.get_one(InboundMessage, inbound_id)
-            record.state, record.error, record.processed_at = InboundState.IGNORED, reason, self.clock()
+            if record.state != InboundState.RECEIVED:
+                return False
+            record.state, record.error, record.processed_at = (
+                InboundState.IGNORED, reason, self.clock())
+            return True
 
     # -- processing ------------------------------------------------------------------------
     def context(self, session: Session) -> PipelineContext:

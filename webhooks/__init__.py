@@ -10,12 +10,14 @@ from flask import Flask
 
 from bot.chat import ChatService
 from bot.script import load_script
+from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
 from webhooks import health, home
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
 from webhooks.sms import routes as sms
 from webhooks.sms.settings import TwilioSettings
+from webhooks.telegram import routes as telegram
 
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -30,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         PUBLIC_BASE_URL=runtime.settings.public_base_url,
         TWILIO=TwilioSettings.from_env(),
+        TELEGRAM=TelegramSettings.from_env(),
     )
     if test_config:
         app.config.update(test_config)
@@ -39,6 +42,6 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     except ConfigError as exc:
         raise ConfigError(f"The conversation cannot start: {exc}") from exc
     app.extensions[CHAT_KEY] = ChatService(runtime, script)
-    for blueprint in (health.blueprint, home.blueprint, sms.blueprint):
+    for blueprint in (health.blueprint, home.blueprint, sms.blueprint, telegram.blueprint):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,1 @@
+"""The Telegram channel's webhook. The bot itself (handlers, rendering) is in :mod:`bot.telegram`."""
