@@ -56,6 +56,7 @@ class ChatMessage:
     language_hint: str | None = None      # e.g. Telegram's language_code: a hint, not a choice
     multi_part_text: bool = False         # the channel lets people send a comment in parts
     restart: bool = False                 # start over (Telegram /start), keeping what was said
+    max_text_length: int | None = None    # the channel's own limit, when lower than the pipeline's
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class ChatService:
         return self.intake.clock
 
     # -- engine wiring -------------------------------------------------------------------
-    def engine(self, session: Session, now: datetime, multi_part: bool = False) -> Engine:
+    def engine(self, session: Session, now: datetime, multi_part: bool = False,
+               max_text_length: int | None = None) -> Engine:
         config = self.intake.config
         consultations = [c for c in session.scalars(select(Consultation).where(
             Consultation.status != ConsultationStatus.REPORTED))]
@@ -125,7 +127,8 @@ class ChatService:
             consultation_for_keyword=lambda text: entry(by_keyword.get(
                 text.strip().strip(".!").casefold())),
             consultation_by_slug=lambda slug: entry(by_slug.get(slug)),
-            max_text_length=config.limits.max_text_length,
+            max_text_length=min(config.limits.max_text_length,
+                                max_text_length or config.limits.max_text_length),
             interpreter_languages=frozenset(e.language for e in config.needs.interpreter_languages),
         ), multi_part=multi_part)
 
@@ -186,7 +189,8 @@ class ChatService:
                 inbound.state, inbound.error = InboundState.IGNORED, "attachment without text"
                 decision.replies.append(self.script.prompt(decision.language, "media"))
             else:
-                engine = self.engine(session, now, multi_part=message.multi_part_text)
+                engine = self.engine(session, now, multi_part=message.multi_part_text,
+                                     max_text_length=message.max_text_length)
                 if command is not None and command.language:  # switch language, ask again
                     outcome = (engine.repeat(replace(state, language=command.language,
                                                      language_chosen=True))

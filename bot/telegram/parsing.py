@@ -6,6 +6,7 @@ Used by the webhook (to store the raw update before anything else) and by the ha
 from __future__ import annotations
 
 from telegram import Message, Update
+from telegram.constants import MessageLimit
 
 from bot.chat import ChatMessage
 
@@ -46,7 +47,7 @@ def chat_message(update: Update, text: str | None = None, restart: bool = False)
         text=own_text if text is None else text,
         media=_media(message) if message is not None and update.callback_query is None else (),
         metadata={"update": update.to_dict()}, language_hint=_language_hint(update),
-        multi_part_text=True, restart=restart)
+        multi_part_text=True, restart=restart, max_text_length=MessageLimit.MAX_TEXT_LENGTH)
 
 
 def start_payload(text: str) -> str:

@@ -382,3 +382,12 @@ def test_a_language_name_as_the_first_message_starts_in_that_language(runtime: R
     (conversation,) = conversations(runtime)
     assert conversation.state["language"] == "ur" and conversation.state["language_chosen"] is True
     assert inbound_states(runtime, phone.sent) == ["conversation"]
+
+
+def test_a_channel_can_set_a_lower_length_limit_than_the_pipeline(runtime: Runtime) -> None:
+    chat = ChatService(runtime, SCRIPT)
+    greet = ChatMessage("telegram", "u1", "4242", "Hi", max_text_length=4096)
+    chat.handle(greet)
+    long_text = "word " * 900  # 4,500 characters: under the pipeline's 5,000, over Telegram's 4,096
+    reply = chat.handle(ChatMessage("telegram", "u2", "4242", long_text, max_text_length=4096))
+    assert reply.replies == (SCRIPT.prompt("en", "too_long", length="4,499", limit="4,096"),)
