@@ -59,6 +59,14 @@ class ChatMessage:
     max_text_length: int | None = None    # the channel's own limit, when lower than the pipeline's
 
 
+    def to_incoming(self) -> IncomingMessage:
+        """The raw inbox form of this message (what is stored before anything else)."""
+        return IncomingMessage(
+            channel=self.channel, provider_message_id=self.provider_message_id, text=self.text,
+            sender=self.sender, received_at=self.received_at,
+            metadata={**self.metadata, "media": list(self.media)})
+
+
 @dataclass(frozen=True)
 class ChatReply:
     replies: tuple[str, ...]
@@ -134,11 +142,7 @@ class ChatService:
 
     # -- one message ---------------------------------------------------------------------
     def handle(self, message: ChatMessage) -> ChatReply:
-        incoming = IncomingMessage(
-            channel=message.channel, provider_message_id=message.provider_message_id,
-            text=message.text, sender=message.sender, received_at=message.received_at,
-            metadata={**message.metadata, "media": list(message.media)})
-        inbound_id, duplicate = self.intake.receive(incoming)
+        inbound_id, duplicate = self.intake.receive(message.to_incoming())
         if duplicate:
             with self.runtime.sessions() as session:
                 turn = session.scalar(select(ConversationTurn).where(
@@ -169,6 +173,12 @@ class ChatService:
                                          message.sender, now)
             conversation = self._open_conversation(session, message.channel, address, now,
                                                    decision)
+            if message.restart and address.opted_out_at is not None:
+                # Starting again (Telegram /start) is asking to hear from us again.
+                address.opted_out_at = None
+                session.add(AuditEvent(occurred_at=now, actor=f"contact:{address.id}",
+                                       action="contact.opt-in", entity_type="contact_address",
+                                       entity_id=str(address.id), details={"by": "restart"}))
             if conversation is not None and message.restart:
                 conversation.status, conversation.closed_at = ConversationStatus.RESTARTED, now
                 decision.finalise.append(conversation.id)
@@ -284,10 +294,7 @@ class ChatService:
     def note(self, message: ChatMessage, reason: str) -> bool:
         """Store a message that is not part of a conversation (a menu command, a button that
         only opens a menu). Returns False if it was already dealt with (a repeat delivery)."""
-        inbound_id, _ = self.intake.receive(IncomingMessage(
-            channel=message.channel, provider_message_id=message.provider_message_id,
-            text=message.text, sender=message.sender, received_at=message.received_at,
-            metadata=message.metadata))
+        inbound_id, _ = self.intake.receive(message.to_incoming())
         return self.intake.mark_ignored(inbound_id, reason)
 
     def language_of(self, channel: str, sender: str, hint: str | None = None) -> str:

@@ -4,12 +4,17 @@ limits: about one message a second to one chat and thirty a second overall."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
+import warnings
 from collections import deque
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.application import pieces
 from bot.telegram.settings import TelegramSettings
@@ -31,6 +36,8 @@ class TelegramSender:
         self._last_to_chat: dict[str, float] = {}
         self._recent: deque[float] = deque(maxlen=OVERALL_PER_SECOND)
         self._ready = False
+        # Parts of a long message already delivered, so a retry sends only the rest.
+        self._delivered: dict[tuple[str, str], list[str]] = {}
 
     def _wait_for_turn(self, chat_id: str) -> None:
         now = time.monotonic()
@@ -41,33 +48,43 @@ class TelegramSender:
         if pause > 0:
             time.sleep(pause)
 
+    def _call(self, coroutine: Coroutine[Any, Any, Message]) -> Message:
+        """Run one Bot API call, turning Telegram's errors into the outbox's two kinds."""
+        try:
+            if not self._ready:
+                self.loop.run_until_complete(self.bot.initialize())
+                self._ready = True
+            return self.loop.run_until_complete(coroutine)
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # both the int of v22 and the coming timedelta work
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                after = exc.retry_after
+            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            raise TemporaryFailure(f"Telegram asks to wait {seconds:.0f}s",
+                                   retry_after=seconds) from exc
+        except Forbidden as exc:
+            raise PermanentFailure(f"Telegram refused: {exc.message}", opted_out=True) from exc
+        except BadRequest as exc:
+            raise PermanentFailure(f"Telegram refused: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TemporaryFailure(f"Telegram unreachable: {exc.message}") from exc
+        finally:
+            coroutine.close()
+
     def send(self, address: str, body: str) -> str:
-        if not self._ready:
-            self.loop.run_until_complete(self.bot.initialize())
-            self._ready = True
-        ids = []
-        for piece in pieces(body):
+        key = (address, hashlib.sha256(body.encode()).hexdigest())
+        delivered = self._delivered.setdefault(key, [])
+        for piece in pieces(body)[len(delivered):]:
             self._wait_for_turn(address)
             try:
-                sent = self.loop.run_until_complete(self.bot.send_message(chat_id=address,
-                                                                          text=piece))
-            except RetryAfter as exc:
-                after = exc.retry_after
-                seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
-                raise TemporaryFailure(f"Telegram asks to wait {seconds:.0f}s",
-                                       retry_after=seconds) from exc
-            except Forbidden as exc:
-                raise PermanentFailure(f"Telegram refused: {exc.message}", opted_out=True) from exc
-            except BadRequest as exc:
-                raise PermanentFailure(f"Telegram refused: {exc.message}") from exc
-            except (TimedOut, NetworkError) as exc:
-                raise TemporaryFailure(f"Telegram unreachable: {exc.message}") from exc
+                sent = self._call(self.bot.send_message(chat_id=address, text=piece))
             finally:
                 now = time.monotonic()
                 self._last_to_chat[address] = now
                 self._recent.append(now)
-            ids.append(str(sent.message_id))
-        return f"{address}:{ids[0]}"
+            delivered.append(str(sent.message_id))
+        del self._delivered[key]
+        return f"{address}:{delivered[0]}"
 
 
 def make_sender(runtime: Runtime) -> TelegramSender | None:

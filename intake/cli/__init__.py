@@ -22,7 +22,28 @@ from intake.cli import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class IntakeGroup(click.Group):
+    """The core commands, plus those channel packages register (loaded on first use, so a
+    channel's module can itself import the core CLI helpers)."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            for plugin in entry_points(group="intake.commands"):
+                self.add_command(plugin.load(), plugin.name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugins()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=IntakeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="intake")
 def main() -> None:
     """Involve Intake: patient and carer feedback from SMS, Telegram and web forms."""
@@ -31,6 +52,3 @@ def main() -> None:
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
                 reprocessing.reprocess, keys.keys, worker.worker, reply.reply):
     main.add_command(command)
-
-for plugin in entry_points(group="intake.commands"):
-    main.add_command(plugin.load(), plugin.name)

@@ -20,7 +20,6 @@ from bot.telegram.application import build_application
 from bot.telegram.background import BackgroundBot
 from bot.telegram.parsing import chat_message
 from bot.telegram.settings import TelegramSettings
-from intake.message import IncomingMessage
 from webhooks.runtime import current_chat, current_runtime
 
 log = logging.getLogger(__name__)
@@ -66,9 +65,7 @@ def webhook() -> tuple[Response, int] | tuple[str, int]:
     if message is None:
         return _acknowledge(ignored="no chat")
     try:
-        _, duplicate = current_runtime().intake.receive(IncomingMessage(
-            channel=message.channel, provider_message_id=message.provider_message_id,
-            text=message.text, sender=message.sender, metadata=message.metadata))
+        _, duplicate = current_runtime().intake.receive(message.to_incoming())
     except OperationalError:
         log.exception("database unavailable while receiving a Telegram update")
         return "Service unavailable, please retry.", 503
