@@ -83,7 +83,7 @@ class Intake:
             channel=message.channel, provider_message_id=message.provider_message_id,
             received_at=message.received_at,
             payload_encrypted=self.vault.encrypt(message_to_json(message)),
-            sender_hash=(self.vault.lookup_hash(message.channel, message.sender)
+            sender_hash=(self.vault.lookup_hash(message.address_channel, message.sender)
                          if message.sender else None),
             state=InboundState.RECEIVED)
         with self.sessions() as session:
@@ -193,7 +193,7 @@ class Intake:
         now = self.clock()
         contributor = None
         if message.sender:
-            contributor, _ = contributor_for(session, self.vault, message.channel,
+            contributor, _ = contributor_for(session, self.vault, message.address_channel,
                                              message.sender, now)
             codes = {need: need_code(self.config, need) for need in message.answers.needs}
             record_answers(session, contributor, message, record.id, codes, now)

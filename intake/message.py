@@ -54,6 +54,8 @@ class IncomingMessage:
     ``provider_message_id`` is the provider's own id (Twilio's MessageSid, Telegram's update id) or
     one the channel makes; it is unique per channel, which is what makes retries harmless.
     ``sender`` is the reply address on that channel; it is encrypted before it is stored.
+    ``sender_channel`` is the channel that address belongs to when it is not the message's own
+    (a web form giving a mobile number for follow-ups by SMS).
     """
 
     channel: str
@@ -63,6 +65,11 @@ class IncomingMessage:
     received_at: datetime | None = None
     answers: Answers = Answers()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    sender_channel: str | None = None
+
+    @property
+    def address_channel(self) -> str:
+        return self.sender_channel or self.channel
 
 
 def message_to_json(message: IncomingMessage) -> str:
@@ -73,6 +80,7 @@ def message_to_json(message: IncomingMessage) -> str:
         "provider_message_id": message.provider_message_id,
         "text": message.text,
         "sender": message.sender,
+        "sender_channel": message.sender_channel,
         "received_at": message.received_at.isoformat() if message.received_at else None,
         "answers": {
             "language": answers.language,
@@ -96,6 +104,7 @@ def message_from_json(raw: str) -> IncomingMessage:
         provider_message_id=data["provider_message_id"],
         text=data["text"],
         sender=data.get("sender"),
+        sender_channel=data.get("sender_channel"),
         received_at=datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None,
         answers=Answers(
             language=answers.get("language"),

@@ -25,11 +25,13 @@ def queue_reply(session: Session, feedback: Feedback, body: str, staff: str,
         raise CannotReply("The reply is empty.")
     if feedback.contributor is None:
         raise CannotReply(f"{feedback.reference} came in without a contact address.")
-    address = session.scalar(select(ContactAddress).where(
-        ContactAddress.contributor_id == feedback.contributor_id,
-        ContactAddress.channel == feedback.channel))
-    if address is None:
-        raise CannotReply(f"There is no {feedback.channel} address for {feedback.reference}.")
+    addresses = list(session.scalars(select(ContactAddress).where(
+        ContactAddress.contributor_id == feedback.contributor_id)))
+    # Their own channel first; a web form's contact address is on the channel they chose.
+    addresses.sort(key=lambda a: a.channel != feedback.channel)
+    if not addresses:
+        raise CannotReply(f"There is no contact address for {feedback.reference}.")
+    address = addresses[0]
     if address.opted_out_at is not None:
         raise CannotReply(f"The person opted out of messages on "
                           f"{address.opted_out_at:%d %B %Y}; nothing can be sent.")

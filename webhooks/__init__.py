@@ -3,23 +3,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, send_from_directory
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from bot.chat import ChatService
 from bot.script import load_script
 from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
-from webhooks import health, home
+from webhooks import health
+from webhooks.extensions import csrf, limiter
+from webhooks.forms import routes as public
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
 from webhooks.sms import routes as sms
 from webhooks.sms.settings import TwilioSettings
 from webhooks.telegram import routes as telegram
 
 MAX_REQUEST_BYTES = 1024 * 1024
+NHSUK_ASSETS = Path(__file__).parent / "static" / "nhsuk-frontend" / "assets"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None,
@@ -33,6 +39,13 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         PUBLIC_BASE_URL=runtime.settings.public_base_url,
         TWILIO=TwilioSettings.from_env(),
         TELEGRAM=TelegramSettings.from_env(),
+        # Flask-WTF: CSRF is checked in each form view, so a failure can re-show the form.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=runtime.settings.environment == "production",
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        FEEDBACK_RATE_LIMIT=os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute;200 per hour"),
     )
     if test_config:
         app.config.update(test_config)
@@ -42,6 +55,13 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     except ConfigError as exc:
         raise ConfigError(f"The conversation cannot start: {exc}") from exc
     app.extensions[CHAT_KEY] = ChatService(runtime, script)
-    for blueprint in (health.blueprint, home.blueprint, sms.blueprint, telegram.blueprint):
+    # NHS.UK templates come from nhsuk-frontend-jinja; its macros expect chainable undefineds.
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
+    app.jinja_env.undefined = ChainableUndefined
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.add_url_rule("/assets/<path:filename>", "nhsuk_assets",
+                     lambda filename: send_from_directory(NHSUK_ASSETS, filename))
+    for blueprint in (health.blueprint, public.blueprint, sms.blueprint, telegram.blueprint):
         app.register_blueprint(blueprint)
     return app
