@@ -25,7 +25,7 @@ def test_unavailable_when_the_database_does_not_answer(runtime: Runtime) -> None
     assert response.get_json()["database"] == "unreachable"
 
 
-def test_requests_over_the_size_limit_are_refused(client: FlaskClient) -> None:
-    response = client.post("/healthz", data="x" * (2 * 1024 * 1024),
-                           content_type="text/plain")
+def test_requests_over_the_size_limit_get_a_friendly_page(client: FlaskClient) -> None:
+    response = client.post("/feedback", data={"what": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
+    assert "too large to send" in response.get_data(as_text=True)
