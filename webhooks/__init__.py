@@ -58,6 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     # NHS.UK templates come from nhsuk-frontend-jinja; its macros expect chainable undefineds.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
     app.jinja_env.undefined = ChainableUndefined
+    # Flask autoescapes only .html files by name; the NHS.UK macros are .jinja files and print
+    # what people typed, so escaping is switched on for every template.
+    app.jinja_env.autoescape = True
     csrf.init_app(app)
     limiter.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "nhsuk_assets",

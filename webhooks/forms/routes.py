@@ -212,7 +212,8 @@ def _contact_input(name: str, kind: str, autocomplete: str, label: str,
                    values: dict[str, str], errors: dict[str, str]) -> Markup:
     return Markup(render_template("public/contact_input.html", name=name, kind=kind,
                                   autocomplete=autocomplete, label=label,
-                                  value=values.get(name, ""), error=errors.get(name)))
+                                  value=values.get(name, ""), error=errors.get(name),
+                                  error_prefix=current_text()("error_prefix")))
 
 
 def _privacy_sentence(text: PageText) -> Markup:

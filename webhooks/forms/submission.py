@@ -54,7 +54,7 @@ def check(form: Mapping[str, str], needs_chosen: Sequence[str], *, services: Seq
     if not what:
         errors["what"] = text.error("what_required")
     elif len(what) > limit:
-        errors["what"] = text.error("what_too_long", limit=f"{limit:,}")
+        errors["what"] = text.error("what_too_long", limit=text.number(limit))
     fft = form.get("fft") or None
     if fft not in (None, *[r.value for r in FftRating]):
         fft = None

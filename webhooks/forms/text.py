@@ -34,6 +34,11 @@ class PageText:
     def label(self, table: str, key: str) -> str:
         return self.tables[table][key]
 
+    def number(self, value: int) -> str:
+        """A whole number written the way this language writes it (5,000 / 5 000)."""
+        separator = str(self.meta.get("thousands_separator", ","))
+        return f"{value:,}".replace(",", separator)
+
 
 def available_languages() -> tuple[str, ...]:
     codes = sorted(p.stem for p in TEXT_DIR.glob("*.toml") if p.stem != EASY_READ)
