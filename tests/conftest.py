@@ -27,6 +27,9 @@ from intake.storage import migrate
 from intake.storage.database import make_engine, normalise_url
 from webhooks import create_app
 
+# Fixtures shared across test folders, defined beside the fakes they start.
+pytest_plugins = ["tests.webhooks.sms.fake_twilio"]
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 TEST_HASH_KEY = "test-hash-key-" + "x" * 32

@@ -3,7 +3,6 @@ fake Twilio)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,19 +16,12 @@ from intake.contributors import contributor_for
 from intake.outbox import enqueue
 from intake.storage.models import OutboundMessage, OutboundStatus
 from tests.conftest import settings_env
-from tests.webhooks.sms.fake_twilio import FakeTwilio, bound_twilio_timeouts, running_fake_twilio
+from tests.webhooks.sms.fake_twilio import FakeTwilio
 
 ACCOUNT_SID = "AC" + "1" * 32
 PATIENT = "+447700900123"
 NO_TWILIO = dict.fromkeys(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
                            "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL"))
-
-
-@pytest.fixture
-def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
-    bound_twilio_timeouts(monkeypatch)
-    with running_fake_twilio() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,7 +21,7 @@ from webhooks import create_app
 from webhooks.runtime import CHAT_KEY
 from webhooks.sms.settings import DEFAULT_API_BASE_URL, TwilioSettings
 
-from .fake_twilio import FakeTwilio, bound_twilio_timeouts, running_fake_twilio
+from .fake_twilio import FakeTwilio
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-token"
@@ -121,13 +120,6 @@ def build_channel(runtime: Runtime, settings: TwilioSettings) -> SmsChannel:
 def twilio_settings() -> TwilioSettings:
     return TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_number=SERVICE_NUMBER,
                           messaging_service_sid="", api_base_url=DEFAULT_API_BASE_URL)
-
-
-@pytest.fixture
-def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
-    bound_twilio_timeouts(monkeypatch)
-    with running_fake_twilio() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -156,6 +156,14 @@ def running_fake_twilio() -> Iterator[FakeTwilio]:
         thread.join(timeout=SOCKET_TIMEOUT)
 
 
+@pytest.fixture
+def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
+    """A running fake Twilio with twilio's client timeouts bounded (shared by every test)."""
+    bound_twilio_timeouts(monkeypatch)
+    with running_fake_twilio() as fake:
+        yield fake
+
+
 def closed_port_url() -> str:
     """An address on 127.0.0.1 where nothing listens (connection refused)."""
     with socket.socket() as sock:
