@@ -103,15 +103,12 @@ class ChatService:
         config = self.intake.config
         consultations = [c for c in session.scalars(select(Consultation).where(
             Consultation.status != ConsultationStatus.REPORTED))]
-        by_keyword = {c.sms_keyword.casefold(): c for c in consultations
-                      if c.sms_keyword and c.status == ConsultationStatus.OPEN
-                      and (c.opens_at is None or c.opens_at <= now)
-                      and (c.closes_at is None or now < c.closes_at)}
         by_slug = {c.slug: c for c in consultations}
-        # A deep link (Telegram /start <slug>) reaches an open consultation by its slug too.
-        by_keyword.update({c.slug.casefold(): c for c in consultations
-                           if c.status == ConsultationStatus.OPEN and c.slug.casefold() not in
-                           by_keyword and (c.closes_at is None or now < c.closes_at)})
+        open_now = [c for c in consultations if c.is_open_at(now)]
+        # A deep link (Telegram /start <slug>) reaches an open consultation by its slug too;
+        # an SMS keyword wins where the two are spelt alike.
+        by_keyword = {c.slug.casefold(): c for c in open_now}
+        by_keyword.update({c.sms_keyword.casefold(): c for c in open_now if c.sms_keyword})
 
         def entry(consultation: Consultation | None) -> ConsultationEntry | None:
             return None if consultation is None else ConsultationEntry(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from intake.message import IncomingMessage
+from intake.open_period import is_open
 
 TagKind = Literal["service", "language", "need", "flag", "theme"]
 TagSource = Literal["auto", "contributor", "staff"]
@@ -53,11 +54,7 @@ class ConsultationTarget:
     status: str
 
     def is_open_at(self, moment: datetime) -> bool:
-        if self.status != "open":
-            return False
-        if self.opens_at is not None and moment < self.opens_at:
-            return False
-        return self.closes_at is None or moment < self.closes_at
+        return is_open(self.status, self.opens_at, self.closes_at, moment)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ privacy notice, and friendly error pages. Every answer goes through the shared p
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from intake.message import FftRating, IncomingMessage
-from intake.storage.models import Consultation, ConsultationStatus, InboundState
+from intake.storage.models import Consultation, InboundState
 from webhooks.extensions import csrf, limiter
 from webhooks.forms.submission import NOT_SURE, check, to_message
 from webhooks.forms.text import PageText, available_languages, page_text
@@ -57,7 +57,7 @@ def current_text() -> PageText:
 
 def _switch_href(**change: str) -> str:
     args = {**request.args.to_dict(), **change}
-    return f"{request.path}?" + "&".join(f"{k}={v}" for k, v in args.items())
+    return f"{request.path}?{urlencode(args)}"
 
 
 def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -102,18 +102,12 @@ def consultation_feedback(slug: str) -> tuple[str, int] | Response:
     if consultation is None:
         return not_found(None)
     now = current_runtime().intake.clock()
-    if not _is_open(consultation, now):
+    if not consultation.is_open_at(now):
         text = current_text()
         return render("public/message.html", title=text("closed_heading"),
                       heading=text("closed_heading"), paragraphs=[text("closed_body")],
                       link={"href": url_for("public.feedback"), "text": text("closed_link")})
     return _form(consultation)
-
-
-def _is_open(consultation: Consultation, now: datetime) -> bool:
-    return (consultation.status == ConsultationStatus.OPEN
-            and (consultation.opens_at is None or consultation.opens_at <= now)
-            and (consultation.closes_at is None or now < consultation.closes_at))
 
 
 @blueprint.get("/feedback/confirmation")
@@ -190,9 +184,8 @@ def _render_form(consultation: Consultation | None, text: PageText, values: dict
         {"value": e.language, "text": e.names[0].capitalize()}
         for e in config.needs.interpreter_languages]
     order = ["about", "service", "what", "contact", "phone", "email"]
-    anchors = {"about": "#about", "service": "#service", "what": "#what", "contact": "#contact",
-               "phone": "#phone", "email": "#email"}
-    error_list = [{"text": errors[f], "href": anchors[f]} for f in order if f in errors]
+    # Each field's id is its name, so the summary links straight to it.
+    error_list = [{"text": errors[f], "href": f"#{f}"} for f in order if f in errors]
     question = None
     if consultation is not None:
         question = consultation.questions.get(text.language) or consultation.questions.get("en")

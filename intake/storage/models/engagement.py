@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake.open_period import is_open
 from intake.storage.base import Base, utcnow
 
 
@@ -88,6 +89,9 @@ class Consultation(Base):
     closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=ConsultationStatus.PLANNED, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def is_open_at(self, moment: datetime) -> bool:
+        return is_open(self.status, self.opens_at, self.closes_at, moment)
 
 
 class FeedbackTrackerLink(Base):
