@@ -371,7 +371,9 @@ class ChatService:
                 services=state.services, needs=state.needs,
                 fft_rating=FftRating(state.fft_rating) if state.fft_rating else None,
                 consultation=state.consultation, consents=consents),
-            metadata={"conversation_id": conversation.id, "ended": conversation.status})
+            metadata={"conversation_id": conversation.id, "ended": conversation.status},
+            # The language the conversation was held in (from the app or an earlier guess).
+            language_hint=None if state.language_chosen else state.language)
 
     def expire_idle(self) -> list[str | None]:
         """Close conversations that went quiet, keeping their partial answers as feedback."""

@@ -11,7 +11,18 @@ from sqlalchemy.orm import Session
 from intake.message import IncomingMessage
 from intake.privacy.vault import ContactVault
 from intake.references import new_pseudonym
-from intake.storage.models import ConsentRecord, ContactAddress, Contributor, RecordedNeed
+from intake.storage.models import (
+    ConsentRecord,
+    ContactAddress,
+    Contributor,
+    Feedback,
+    RecordedNeed,
+    Tag,
+)
+
+# How many of a person's earlier messages inform the guess about their next one.
+LANGUAGE_HISTORY = 20
+PREFERRED_LANGUAGE_WEIGHT = 2.0
 
 
 def find_address(session: Session, vault: ContactVault, channel: str,
@@ -68,3 +79,33 @@ def record_answers(session: Session, contributor: Contributor, message: Incoming
             session.add(RecordedNeed(contributor=contributor, need=need,
                                      code=need_codes.get(need), source="contributor",
                                      recorded_at=now))
+
+
+def known_languages(session: Session, contributor_id: int | None,
+                    exclude_feedback_id: int | None = None) -> dict[str, float]:
+    """What we know of a person's languages (code -> weight), for language detection: their
+    preferred language and the language tags of their recent messages (staff corrections too)."""
+    if contributor_id is None:
+        return {}
+    weights: dict[str, float] = {}
+    preferred = session.scalar(select(Contributor.preferred_language)
+                               .where(Contributor.id == contributor_id))
+    if preferred:
+        weights[preferred] = PREFERRED_LANGUAGE_WEIGHT
+    recent = (select(Feedback.id).where(Feedback.contributor_id == contributor_id)
+              .order_by(Feedback.id.desc()).limit(LANGUAGE_HISTORY))
+    if exclude_feedback_id is not None:
+        recent = recent.where(Feedback.id != exclude_feedback_id)
+    for code in session.scalars(select(Tag.value).where(
+            Tag.feedback_id.in_(recent.scalar_subquery()), Tag.kind == "language",
+            Tag.retracted_at.is_(None), Tag.value != "und")):
+        weights[code] = weights.get(code, 0.0) + 1.0
+    return weights
+
+
+def sender_languages(session: Session, vault: ContactVault, message: IncomingMessage) -> dict[str, float]:
+    """``known_languages`` for the sender of a message not yet stored (empty for a stranger)."""
+    if not message.sender:
+        return {}
+    address = find_address(session, vault, message.address_channel, message.sender)
+    return known_languages(session, address.contributor_id if address else None)

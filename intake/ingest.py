@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import pipeline
 from intake.config import Config
-from intake.contributors import contributor_for, record_answers
+from intake.contributors import contributor_for, known_languages, record_answers, sender_languages
 from intake.message import IncomingMessage, message_from_json, message_to_json
 from intake.pipeline import Draft, PipelineContext, RejectedMessage, Taggers
 from intake.pipeline.stages.needs import need_code
@@ -132,7 +132,9 @@ class Intake:
             record.attempts += 1
             message = message_from_json(self.vault.decrypt(record.payload_encrypted))
             try:
-                draft = pipeline.run(message, self.context(session))
+                context = replace(self.context(session), language_prior=sender_languages(
+                    session, self.vault, message))
+                draft = pipeline.run(message, context)
                 feedback = self._store(session, record, message, draft)
                 record.state, record.error = InboundState.PROCESSED, None
                 record.processed_at = self.clock()
@@ -282,8 +284,10 @@ class Intake:
             with self.sessions.begin() as session:
                 feedback = session.get_one(Feedback, feedback_id)
                 message = self._original_message(session, feedback)
+                context = replace(self.context(session), language_prior=known_languages(
+                    session, feedback.contributor_id, exclude_feedback_id=feedback.id))
                 try:
-                    draft = pipeline.run(message, self.context(session))
+                    draft = pipeline.run(message, context)
                 except RejectedMessage as exc:
                     log.warning("re-tagging %s skipped: %s", feedback.reference, exc)
                     skipped += 1

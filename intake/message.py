@@ -66,6 +66,9 @@ class IncomingMessage:
     answers: Answers = Answers()
     metadata: Mapping[str, Any] = field(default_factory=dict)
     sender_channel: str | None = None
+    # The language the channel suggests but the person did not choose (an app's interface
+    # language, the form's language): a prior for detection, never the answer by itself.
+    language_hint: str | None = None
 
     @property
     def address_channel(self) -> str:
@@ -81,6 +84,7 @@ def message_to_json(message: IncomingMessage) -> str:
         "text": message.text,
         "sender": message.sender,
         "sender_channel": message.sender_channel,
+        "language_hint": message.language_hint,
         "received_at": message.received_at.isoformat() if message.received_at else None,
         "answers": {
             "language": answers.language,
@@ -105,6 +109,7 @@ def message_from_json(raw: str) -> IncomingMessage:
         text=data["text"],
         sender=data.get("sender"),
         sender_channel=data.get("sender_channel"),
+        language_hint=data.get("language_hint"),
         received_at=datetime.fromisoformat(data["received_at"]) if data.get("received_at") else None,
         answers=Answers(
             language=answers.get("language"),

@@ -108,12 +108,18 @@ def _cross_check(config: Config) -> None:
     for language in config.languages.languages:
         if language.langdetect_profile is None:
             continue
-        from intake.taggers.language import available_profiles
+        from intake.taggers.language.profiles import available_profiles
+        from intake.taggers.language.words import available_lists
 
         if language.langdetect_profile not in available_profiles():
             raise ConfigError(
                 f"languages.toml: languages.{language.code}.langdetect_profile: langdetect has no "
                 f"profile {language.langdetect_profile!r}"
+            )
+        if language.wordlist is not None and language.wordlist not in available_lists():
+            raise ConfigError(
+                f"languages.toml: languages.{language.code}.wordlist: wordfreq has no word list "
+                f"{language.wordlist!r}"
             )
 
 

@@ -120,6 +120,11 @@ class Language(_Strict):
     native_name: str
     direction: Literal["ltr", "rtl"] = "ltr"
     langdetect_profile: str | None = None
+    # ISO 15924 code of the script the language is written in here (Latn, Arab, Guru, ...);
+    # when left out, the script its langdetect profile is mostly written in.
+    script: str | None = None
+    # The wordfreq word list for the language, when wordfreq has one.
+    wordlist: str | None = None
 
     @field_validator("code")
     @classmethod
@@ -128,9 +133,21 @@ class Language(_Strict):
             raise ValueError(f"{value!r} is not an ISO 639 language code such as 'en' or 'ur'")
         return value
 
+    @field_validator("script")
+    @classmethod
+    def _script(cls, value: str | None) -> str | None:
+        from intake.taggers.language.scripts import KNOWN_SCRIPTS
+
+        if value is not None and value not in KNOWN_SCRIPTS:
+            raise ValueError(f"{value!r} is not a script code we know; use one of "
+                             f"{', '.join(sorted(KNOWN_SCRIPTS))}")
+        return value
+
 
 class LanguagesFile(_Strict):
     default: str = "en"
+    # Words that carry no language ("ok", "lol"): a message of only these is `und`.
+    no_signal_words: list[str] = Field(default_factory=list)
     languages: list[Language] = Field(min_length=1)
 
     @model_validator(mode="after")

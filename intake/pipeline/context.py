@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -22,8 +23,9 @@ class Taggers:
 
     @cached_property
     def language(self) -> LanguageDetector:
-        return LanguageDetector(self.config.languages.languages,
-                                self.config.limits.min_language_letters)
+        languages = self.config.languages
+        return LanguageDetector(languages.languages, self.config.limits.min_language_letters,
+                                no_signal=frozenset(languages.no_signal_words))
 
     @cached_property
     def services(self) -> PhraseMatcher:
@@ -64,6 +66,9 @@ class PipelineContext:
     tracker_items: tuple[TrackerTarget, ...] = ()
     consultations: tuple[ConsultationTarget, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # What we know of the sender's languages (code -> weight): their preferred language and
+    # the languages of their earlier messages. Tips close calls in detection.
+    language_prior: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def offline(cls, config: Config, taggers: Taggers | None = None) -> PipelineContext:

@@ -95,7 +95,7 @@ def test_concurrent_deliveries_of_one_message_make_one_record(runtime: Runtime) 
 
 def test_a_pipeline_crash_keeps_the_message_and_reprocess_completes_it(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(_text: str) -> None:
+    def broken(_text: str, _prior: object = None) -> None:
         raise RuntimeError("language model unavailable")
 
     monkeypatch.setattr(runtime.intake.taggers.language, "detect", broken)

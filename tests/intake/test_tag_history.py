@@ -69,7 +69,7 @@ def test_a_value_staff_removed_is_not_put_back_automatically(runtime: Runtime) -
 def test_a_new_tagger_version_supersedes_old_automatic_tags(runtime: Runtime) -> None:
     reference = stored(runtime)
     newer = [TagProposal("service", "gp", 0.8, "auto", "service@2"),
-             TagProposal("language", "en", 1.0, "auto", "language@1")]
+             TagProposal("language", "en", 0.99, "auto", "language@2")]
     with runtime.sessions.begin() as session:
         item = load(session, reference)
         added, retracted = apply_pipeline_tags(item, newer, FIXED_NOW, reason="reprocess:test")

@@ -100,4 +100,5 @@ def to_message(submission: Submission, submission_id: str, *, consultation: str 
             on_behalf_of=submission.about == "someone", consultation=consultation,
             consents=(Consent(FOLLOW_UP, contact_wanted, str(text.meta["wording_version"])),)
             if submission.address or not contact_wanted else ()),
-        metadata={"form_language": text.language, "easy_read": text.easy_read})
+        metadata={"form_language": text.language, "easy_read": text.easy_read},
+        language_hint=text.language)

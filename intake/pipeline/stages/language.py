@@ -6,8 +6,23 @@ from intake.pipeline.context import PipelineContext
 from intake.pipeline.draft import Draft, TagProposal
 from intake.pipeline.stage import RejectedMessage, Stage
 
-NAME, VERSION = "language", 1
+NAME, VERSION = "language", 2
 TAGGER = f"{NAME}@{VERSION}"
+# The channel's hint counts as much as everything we know of the person's history.
+HINT_WEIGHT = 1.0
+
+
+def prior(draft: Draft, context: PipelineContext) -> dict[str, float]:
+    """The sender's known languages and the channel's hint, as weights summing to at most 2."""
+    weights: dict[str, float] = {}
+    history = {code: w for code, w in context.language_prior.items() if w > 0}
+    total = sum(history.values())
+    for code, weight in history.items():
+        weights[code] = weight / total
+    hint = draft.message.language_hint
+    if hint:
+        weights[hint] = weights.get(hint, 0.0) + HINT_WEIGHT
+    return weights
 
 
 def apply(draft: Draft, context: PipelineContext) -> Draft:
@@ -19,7 +34,7 @@ def apply(draft: Draft, context: PipelineContext) -> Draft:
                 f"{', '.join(context.config.language_codes)}."
             )
         return draft.with_tags(TagProposal("language", chosen, 1.0, "contributor", TAGGER))
-    guess = context.taggers.language.detect(draft.text)
+    guess = context.taggers.language.detect(draft.text, prior(draft, context))
     return draft.with_tags(TagProposal("language", guess.code, guess.confidence, "auto", TAGGER))
 
 
