@@ -5,6 +5,11 @@ a retried delivery is answered with the replies already given, never processed t
 the pure engine over the conversation state kept in the database. When a conversation ends (the
 last answer, an opt-out, or silence) its answers go through the shared pipeline as one feedback
 item, in a transaction of its own.
+
+Safety comes first: a message that suggests a risk to life or safety is answered at once with
+where to get urgent help (the ``signposting`` prompt, in the conversation's language), before the
+next question, once per conversation; the conversation then carries on. The feedback item itself
+is flagged by the pipeline when the conversation ends.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
 from intake.contributors import contributor_for, find_address
 from intake.message import Answers, Consent, FftRating, IncomingMessage
+from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
+from intake.signposting import record_signposting
 from intake.storage.models import (
     AuditEvent,
     Consultation,
@@ -85,6 +92,7 @@ class _Decision:
     language: str = "en"
     standalone: bool = False             # an opted-out person's message: feedback, no reply
     choices: tuple[Choice, ...] = ()
+    signposted: bool = False             # the first reply is the signposting to urgent help
 
 
 class ChatService:
@@ -186,9 +194,17 @@ class ChatService:
             state = ChatState.from_json(conversation.state) if conversation else None
             if state is not None:
                 decision.language = state.language
+            # Read before anything else decides, so that no path can skip it.
+            flags = self.risks(message.text) if message.text.strip() else ()
             command = recognise(message.text, self.script, address.opted_out_at is not None)
             if command is not None and command.kind != CommandKind.LANGUAGE:
                 self._command(session, command.kind, address, conversation, inbound, decision, now)
+                # "Stop texting me, I want to end it all" stops the texts, and is still answered.
+                if flags and command.kind == CommandKind.OPT_OUT and not (
+                        state is not None and state.signposted):
+                    self._signpost(session, decision, flags, message.channel, inbound_id, now,
+                                   ("conversation", conversation.id) if conversation else
+                                   ("contact_address", address.id))
             elif address.opted_out_at is not None:
                 inbound.state = InboundState.RECEIVED  # processed on its own, after this commit
                 decision.standalone = True
@@ -205,8 +221,14 @@ class ChatService:
                 else:
                     outcome = engine.answer(state, message.text) if state else engine.begin(
                         message.text, message.language_hint)
+                signpost = bool(flags) and not outcome.state.signposted
+                if signpost:
+                    outcome = replace(outcome, state=replace(outcome.state, signposted=True))
                 conversation = self._save(session, conversation, address, outcome, now)
                 decision.language = outcome.state.language
+                if signpost:
+                    self._signpost(session, decision, flags, message.channel, inbound_id, now,
+                                   ("conversation", conversation.id))
                 decision.replies.extend(outcome.replies)
                 decision.choices = engine.choices(outcome.state)
                 if outcome.finished:
@@ -218,6 +240,21 @@ class ChatService:
             turn.conversation_id = conversation.id if conversation else None
             turn.replies = list(decision.replies)
         return decision
+
+    def risks(self, text: str) -> tuple[str, ...]:
+        """The safety flags this text raises (negation, quotes and the past read as the
+        pipeline reads them), for signposting before the feedback is even stored."""
+        return tuple(sorted(assess(text, self.intake.taggers, self.clock())))
+
+    def _signpost(self, session: Session, decision: _Decision, flags: tuple[str, ...],
+                  channel: str, inbound_id: int, now: datetime, about: tuple[str, int]) -> None:
+        """Put the signposting first among this turn's replies, and audit it."""
+        decision.replies.insert(0, self.script.prompt(decision.language, "signposting"))
+        decision.signposted = True
+        entity_type, entity_id = about
+        record_signposting(session, entity_type=entity_type, entity_id=str(entity_id),
+                           flags=flags, channel=channel, language=decision.language, at=now,
+                           inbound_id=inbound_id)
 
     def _open_conversation(self, session: Session, channel: str, address: ContactAddress,
                            now: datetime, decision: _Decision) -> Conversation | None:
@@ -278,7 +315,9 @@ class ChatService:
                 reference = made
         replies = list(decision.replies)
         if decision.thank is not None:
-            replies.insert(0, self.script.prompt(decision.language, "thanks", reference=reference)
+            # The thanks comes first, after any signposting (urgent help is always read first).
+            replies.insert(1 if decision.signposted else 0,
+                           self.script.prompt(decision.language, "thanks", reference=reference)
                            if reference else self.script.prompt(decision.language, "closing"))
             with self.runtime.sessions.begin() as session:
                 turn = session.scalar(select(ConversationTurn).where(

@@ -22,7 +22,7 @@ PROMPT_KEYS = (
     "ask_feedback", "ask_service", "confirm_service", "ask_rating", "ask_needs", "ask_contact",
     "thanks", "closing", "ask_more", "reprompt_number", "reprompt_yes_no", "reprompt_text",
     "too_long", "help", "opted_out", "opted_in", "media", "forget_confirm", "forget_done",
-    "forget_cancelled", "choose_language", "switch_hint",
+    "forget_cancelled", "choose_language", "switch_hint", "signposting",
 )
 StepKind = Literal["service", "text", "choice", "multi", "yes-no"]
 

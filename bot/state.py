@@ -24,6 +24,7 @@ class ChatState:
     consultation: str | None = None
     done: tuple[str, ...] = ()              # steps answered or skipped
     reprompts: int = 0
+    signposted: bool = False                # told where to get urgent help (once per conversation)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.config import Config, load_config
 from intake.ingest import Intake
+from intake.pipeline import Taggers
+from intake.pipeline.stages import themes
 from intake.settings import Settings
 from intake.storage.database import make_engine, make_sessions
 
@@ -34,5 +36,7 @@ def build_runtime(settings: Settings | None = None, config: Config | None = None
     config = config or load_config()
     engine = engine or make_engine(settings.database_url)
     sessions = make_sessions(engine)
+    taggers = Taggers(config, service_model_path=config.service_model.path_in(settings.models_dir),
+                      theme_model_path=settings.models_dir / themes.MODEL_FILE)
     return Runtime(settings=settings, config=config, engine=engine, sessions=sessions,
-                   intake=Intake(sessions, config, settings.vault()))
+                   intake=Intake(sessions, config, settings.vault(), taggers=taggers))

@@ -6,19 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from intake.feedback_query import FeedbackFilters, statement
 from intake.storage.models import (
     Consultation,
     Feedback,
     FeedbackConsultationLink,
     FeedbackTrackerLink,
-    Tag,
     TrackerItem,
 )
 from intake.tag_history import active_tags
@@ -30,46 +28,14 @@ CSV_COLUMNS = ("reference", "received_at", "channel", "status", "language", "ser
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-@dataclass(frozen=True)
-class ExportFilters:
-    reference: str | None = None
-    status: str | None = None
-    channel: str | None = None
-    service: str | None = None
-    language: str | None = None
-    need: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+def query(filters: FeedbackFilters) -> Select[tuple[Feedback]]:
+    return statement(filters).options(selectinload(Feedback.tags), selectinload(Feedback.contributor))
 
 
-def _has_tag(kind: str, value: str) -> Any:
-    return Feedback.tags.any((Tag.kind == kind) & (Tag.value == value) & Tag.retracted_at.is_(None))
-
-
-def query(filters: ExportFilters) -> Select[tuple[Feedback]]:
-    statement = select(Feedback).order_by(Feedback.received_at.desc(), Feedback.id.desc())
-    if filters.reference:
-        statement = statement.where(Feedback.reference == filters.reference)
-    if filters.status:
-        statement = statement.where(Feedback.status == filters.status)
-    if filters.channel:
-        statement = statement.where(Feedback.channel == filters.channel)
-    if filters.service:
-        statement = statement.where(_has_tag("service", filters.service))
-    if filters.language:
-        statement = statement.where(_has_tag("language", filters.language))
-    if filters.need:
-        statement = statement.where(_has_tag("need", filters.need))
-    if filters.since:
-        statement = statement.where(Feedback.received_at >= filters.since)
-    if filters.until:
-        statement = statement.where(Feedback.received_at < filters.until)
-    return statement.options(selectinload(Feedback.tags), selectinload(Feedback.contributor))
-
-
-def records(session: Session, filters: ExportFilters, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """One dict per feedback item, newest first, read in batches so memory stays flat."""
-    offset = 0
+def records(session: Session, filters: FeedbackFilters, batch: int = 500,
+            offset: int = 0) -> Iterator[dict[str, Any]]:
+    """One dict per feedback item, newest first, read in batches so memory stays flat.
+    ``offset`` skips that many items first (the API reads one page: ``batch`` items of it)."""
     while True:
         page = list(session.scalars(query(filters).limit(batch).offset(offset)))
         if not page:
@@ -121,6 +87,10 @@ def _values(record: dict[str, Any], kind: str) -> str:
 def _safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# The same guard for every other CSV the service writes (reports, import errors).
+safe_cell = _safe_cell
 
 
 def to_csv_rows(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

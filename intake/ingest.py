@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import pipeline
+from intake.campaigns.reply_links import invitations_for, recent_invitations
 from intake.config import Config
 from intake.contributors import contributor_for, known_languages, record_answers, sender_languages
 from intake.message import IncomingMessage, message_from_json, message_to_json
@@ -66,11 +67,11 @@ class Intake:
     """Stores, tags and routes feedback. Built once (see :mod:`intake.bootstrap`) and shared."""
 
     def __init__(self, sessions: sessionmaker[Session], config: Config, vault: ContactVault,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, taggers: Taggers | None = None) -> None:
         self.sessions = sessions
         self.config = config
         self.vault = vault
-        self.taggers = Taggers(config)
+        self.taggers = taggers or Taggers(config)
         self.clock = clock
 
     # -- the raw inbox ---------------------------------------------------------------------
@@ -118,6 +119,11 @@ class Intake:
             tracker_items=load_tracker_targets(session),
             consultations=load_consultation_targets(session), now=self.clock())
 
+    @property
+    def _reply_days(self) -> int:
+        """How long after an invitation a reply is still about its consultation."""
+        return self.config.campaigns.invitation_reply_days
+
     def process(self, inbound_id: int) -> IngestResult:
         """Turn a stored inbound message into a tagged, routed feedback item.
 
@@ -133,7 +139,8 @@ class Intake:
             message = message_from_json(self.vault.decrypt(record.payload_encrypted))
             try:
                 context = replace(self.context(session), language_prior=sender_languages(
-                    session, self.vault, message))
+                    session, self.vault, message), invitations=invitations_for(
+                    session, self.vault, message, self.clock(), self._reply_days))
                 draft = pipeline.run(message, context)
                 feedback = self._store(session, record, message, draft)
                 record.state, record.error = InboundState.PROCESSED, None
@@ -285,7 +292,9 @@ class Intake:
                 feedback = session.get_one(Feedback, feedback_id)
                 message = self._original_message(session, feedback)
                 context = replace(self.context(session), language_prior=known_languages(
-                    session, feedback.contributor_id, exclude_feedback_id=feedback.id))
+                    session, feedback.contributor_id, exclude_feedback_id=feedback.id),
+                    invitations=recent_invitations(session, feedback.contributor_id,
+                                                   feedback.received_at, self._reply_days))
                 try:
                     draft = pipeline.run(message, context)
                 except RejectedMessage as exc:

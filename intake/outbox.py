@@ -4,13 +4,14 @@ Why a queue: a provider outage must not lose a message, and sending must never h
 one intent. ``intent_key`` is unique, so queuing the same intent again is a no-op. A worker claims
 a message by moving it to ``sending`` and committing before it calls the provider; if the worker
 dies mid-send the message stays ``sending`` for a person to check, rather than going out twice.
-Opt-outs are checked at the moment of sending, not only when the message was queued.
+Opt-outs are checked at the moment of sending, not only when the message was queued; further
+send-time checks (``SendCheck``: quiet hours, consent for campaigns) can hold a message or cancel it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -65,18 +66,35 @@ class Sender(Protocol):
     def send(self, address: str, body: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A send-time check's answer when a message must not go now: wait until ``until``, or,
+    without one, cancel it. ``reason`` is kept on the message for staff to read."""
+
+    reason: str
+    until: datetime | None = None
+
+
+# Asked just before a message is sent (e.g. quiet hours, consent withdrawn since it was queued);
+# None lets it go.
+SendCheck = Callable[[Session, OutboundMessage, datetime], Hold | None]
+
+
 def enqueue(session: Session, *, intent_key: str, address: ContactAddress, purpose: str,
             body: str, language: str | None, now: datetime,
-            feedback_id: int | None = None) -> OutboundMessage:
-    """Queue a message once per intent; a second call with the same key returns the first."""
+            feedback_id: int | None = None, not_before: datetime | None = None,
+            campaign_id: int | None = None) -> OutboundMessage:
+    """Queue a message once per intent; a second call with the same key returns the first.
+    ``not_before`` holds it back until then (quiet hours)."""
     existing = session.scalar(select(OutboundMessage).where(OutboundMessage.intent_key == intent_key))
     if existing is not None:
         return existing
     message = OutboundMessage(
         intent_key=intent_key, contributor_id=address.contributor_id,
-        contact_address_id=address.id, feedback_id=feedback_id, channel=address.channel,
-        purpose=purpose, language=language, body=body, status=OutboundStatus.QUEUED,
-        next_attempt_at=now, created_at=now, updated_at=now)
+        contact_address_id=address.id, feedback_id=feedback_id, campaign_id=campaign_id,
+        channel=address.channel, purpose=purpose, language=language, body=body,
+        status=OutboundStatus.QUEUED, next_attempt_at=max(now, not_before or now), created_at=now,
+        updated_at=now)
     try:
         with session.begin_nested():
             session.add(message)
@@ -129,15 +147,18 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    deferred: int = 0
 
 
 class OutboxWorker:
     def __init__(self, sessions: sessionmaker[Session], vault: ContactVault,
-                 senders: Mapping[str, Sender], clock: Callable[[], datetime]) -> None:
+                 senders: Mapping[str, Sender], clock: Callable[[], datetime],
+                 checks: Sequence[SendCheck] = ()) -> None:
         self.sessions = sessions
         self.vault = vault
         self.senders = senders
         self.clock = clock
+        self.checks = tuple(checks)
 
     def _claim(self, limit: int) -> list[int]:
         """Take due messages for this worker. Row locks with SKIP LOCKED let several workers
@@ -172,6 +193,10 @@ class OutboxWorker:
                 message.last_error = "opted out" if address is not None else "no address"
                 report.cancelled += 1
                 return
+            hold = next((h for check in self.checks if (h := check(session, message, now))), None)
+            if hold is not None:
+                self._hold(message, hold, now, report)
+                return
             try:
                 provider_id = self.senders[message.channel].send(
                     self.vault.decrypt(address.address_encrypted), message.body)
@@ -193,6 +218,18 @@ class OutboxWorker:
             message.sent_at = message.updated_at = now
             _apply_early_reports(session, message, now)
             report.sent += 1
+
+    @staticmethod
+    def _hold(message: OutboundMessage, hold: Hold, now: datetime, report: DeliveryReport) -> None:
+        message.last_error, message.updated_at = hold.reason, now
+        if hold.until is None:
+            message.status = OutboundStatus.CANCELLED
+            report.cancelled += 1
+            return
+        # Waiting is not a failed attempt: the count of tries is given back.
+        message.status, message.next_attempt_at = OutboundStatus.QUEUED, max(hold.until, now)
+        message.attempts -= 1
+        report.deferred += 1
 
     @staticmethod
     def _retry(message: OutboundMessage, exc: TemporaryFailure, now: datetime,

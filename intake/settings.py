@@ -41,6 +41,8 @@ class Settings:
     hash_key: str
     public_base_url: str
     instance_path: Path
+    # Learned models (`intake train`): derived from restricted feedback text, so kept with the data.
+    models_dir: Path
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -69,12 +71,28 @@ class Settings:
             hash_key=env["INTAKE_HASH_KEY"],
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             instance_path=instance,
+            models_dir=models_dir_from_env(env, instance),
         )
         settings.vault()  # validates the keys now, with a clear message
         return settings
 
     def vault(self) -> ContactVault:
         return ContactVault(self.encryption_keys, self.hash_key)
+
+
+def instance_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("INTAKE_INSTANCE_PATH") or DEFAULT_INSTANCE)
+
+
+def models_dir_from_env(environ: Mapping[str, str] | None = None, instance: Path | None = None) -> Path:
+    """``INTAKE_MODELS_DIR``, else ``<instance>/models``. Needs no secrets, so `intake tag` can
+    find the learned model without a database."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("INTAKE_MODELS_DIR")
+    if chosen:
+        return Path(chosen)
+    return (instance if instance is not None else instance_from_env(env)) / "models"
 
 
 def _development_secrets(instance: Path) -> dict[str, str]:

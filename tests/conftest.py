@@ -136,3 +136,19 @@ def client(app: Flask) -> FlaskClient:
 
 def database_name(url: str) -> str:
     return make_url(url).get_backend_name()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2 at its production cost takes about a second per sign-in; the tests sign in
+    hundreds of times. The same algorithm at its lowest cost keeps them quick (production keeps
+    argon2-cffi's defaults: nothing outside the tests changes)."""
+    from argon2 import PasswordHasher
+
+    from intake.staff import accounts
+
+    saved = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("not a real password")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = saved

@@ -16,12 +16,13 @@ from bot.script import load_script
 from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
-from webhooks import health
+from webhooks import api, health
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
 from webhooks.sms import routes as sms
 from webhooks.sms.settings import TwilioSettings
+from webhooks.staff import init_staff
 from webhooks.telegram import routes as telegram
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -65,6 +66,8 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     limiter.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "nhsuk_assets",
                      lambda filename: send_from_directory(NHSUK_ASSETS, filename))
-    for blueprint in (health.blueprint, public.blueprint, sms.blueprint, telegram.blueprint):
+    for blueprint in (health.blueprint, public.blueprint, sms.blueprint, telegram.blueprint,
+                      api.blueprint):
         app.register_blueprint(blueprint)
+    init_staff(app)
     return app

@@ -16,6 +16,8 @@ class TelegramSettings:
     token: str
     webhook_secret: str
     api_base_url: str
+    # The bot's @username without the @, for deep links (https://t.me/<username>?start=<slug>).
+    bot_username: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TelegramSettings:
@@ -24,6 +26,7 @@ class TelegramSettings:
             token=env.get("TELEGRAM_BOT_TOKEN", ""),
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
             api_base_url=env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            bot_username=env.get("TELEGRAM_BOT_USERNAME", "").strip().lstrip("@"),
         )
 
     @property

@@ -10,14 +10,19 @@ import click
 
 from intake import __version__
 from intake.cli import (
+    benchmarking,
     database,
     exporting,
+    importing,
     keys,
     reply,
+    reporting,
     reprocessing,
     seeding,
     submitting,
     tagging,
+    training,
+    users,
     worker,
 )
 
@@ -50,5 +55,6 @@ def main() -> None:
 
 
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
-                reprocessing.reprocess, keys.keys, worker.worker, reply.reply):
+                reprocessing.reprocess, keys.keys, worker.worker, reply.reply, benchmarking.benchmark,
+                training.train, users.create_user, reporting.report, importing.import_feedback):
     main.add_command(command)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import click
 
 from intake.cli.runtime import open_runtime
-from intake.export import ExportFilters, records, to_csv_rows, to_jsonl_rows
+from intake.export import records, to_csv_rows, to_jsonl_rows
+from intake.feedback_query import FeedbackFilters
 from intake.storage.models import FeedbackStatus
 
 
@@ -37,7 +38,7 @@ def export(fmt: str, output: click.utils.LazyFile, status: str | None, channel: 
            service: str | None, language: str | None, need: str | None,
            since: datetime | None, until: datetime | None) -> None:
     """Export the feedback queue (redacted text), newest first."""
-    filters = ExportFilters(status=status, channel=channel, service=service, language=language,
+    filters = FeedbackFilters(status=status, channel=channel, service=service, language=language,
                             need=need, since=since, until=until)
     with open_runtime() as runtime, runtime.sessions() as session:
         rows = records(session, filters)

@@ -9,7 +9,8 @@ import uuid
 import click
 
 from intake.cli.runtime import open_runtime
-from intake.export import ExportFilters, records
+from intake.export import records
+from intake.feedback_query import FeedbackFilters
 from intake.message import Answers, FftRating, IncomingMessage
 from intake.storage.models import InboundState
 
@@ -55,7 +56,7 @@ def submit(channel: str, text: str, sender: str | None, message_id: str | None,
                 f"{result.error}. Fix the cause, then run `intake reprocess --failed`.")
         if as_json:
             with runtime.sessions() as session:
-                record = next(records(session, ExportFilters(reference=result.reference)))
+                record = next(records(session, FeedbackFilters(reference=result.reference)))
             click.echo(json.dumps({**record, "duplicate": result.duplicate},
                                   ensure_ascii=False, indent=2))
             return

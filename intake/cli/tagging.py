@@ -12,7 +12,9 @@ import click
 from intake import pipeline
 from intake.config import ConfigError, load_config
 from intake.message import Answers, IncomingMessage
-from intake.pipeline import Draft, PipelineContext, RejectedMessage
+from intake.pipeline import Draft, PipelineContext, RejectedMessage, Taggers
+from intake.pipeline.stages import themes
+from intake.settings import models_dir_from_env
 
 
 def describe(draft: Draft) -> dict[str, Any]:
@@ -29,6 +31,7 @@ def describe(draft: Draft) -> dict[str, Any]:
         "services": listed("service"),
         "needs": listed("need"),
         "flags": listed("flag"),
+        "themes": listed("theme"),
         "redacted_text": draft.redacted_text,
     }
 
@@ -68,12 +71,19 @@ def tag() -> None:
     """Tag feedback read as JSON lines on stdin: {"text": ..., "channel"?: ..., "language"?: ...}.
 
     Writes one JSON line per input with language, services, needs (with SNOMED CT codes), safety
-    flags and redacted text. A line that cannot be read gets {"line": N, "error": ...} in its place.
+    flags, themes (when a theme model is trained) and redacted text. A line that cannot be read
+    gets {"line": N, "error": ...} in its place.
     """
     try:
-        context = PipelineContext.offline(load_config())
+        config = load_config()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    # The learned service and theme models, if `intake train ...` saved them: tags as stored
+    # items get.
+    models_dir = models_dir_from_env()
+    context = PipelineContext.offline(config, Taggers(
+        config, service_model_path=config.service_model.path_in(models_dir),
+        theme_model_path=models_dir / themes.MODEL_FILE))
     # Bytes that are not UTF-8 become U+FFFD rather than stopping the whole run.
     source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     tagged, errors = tag_stream(source, sys.stdout, context)

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 import click
 
 from intake.bootstrap import Runtime
+from intake.campaigns import send_checks
 from intake.cli.runtime import open_runtime
 from intake.outbox import OutboxWorker, Sender
 
@@ -31,7 +32,15 @@ def run_cycle(runtime: Runtime, worker: OutboxWorker) -> str:
         plugin.load()(runtime)
     report = worker.run_once()
     return (f"sent {report.sent}, retrying {report.retried}, failed {report.failed}, "
-            f"cancelled {report.cancelled}")
+            f"cancelled {report.cancelled}"
+            + (f", waiting {report.deferred}" if report.deferred else ""))
+
+
+def make_worker(runtime: Runtime, senders: dict[str, Sender]) -> OutboxWorker:
+    """The outbox worker with the checks every message passes just before it is sent
+    (campaign messages: quiet hours, opt-outs on any channel, consent still given)."""
+    return OutboxWorker(runtime.sessions, runtime.settings.vault(), senders, runtime.intake.clock,
+                        checks=send_checks(runtime.config))
 
 
 @click.command()
@@ -43,8 +52,7 @@ def worker(once: bool, interval: float) -> None:
     with open_runtime() as runtime:
         senders = load_senders(runtime)
         click.echo(f"Sending on: {', '.join(sorted(senders)) or 'no channel is configured'}.")
-        outbox = OutboxWorker(runtime.sessions, runtime.settings.vault(), senders,
-                              runtime.intake.clock)
+        outbox = make_worker(runtime, senders)
         while True:
             click.echo(run_cycle(runtime, outbox))
             if once:

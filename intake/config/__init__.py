@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from intake.config.schema import (
+    CampaignSettings,
     Language,
     LanguagesFile,
     Limits,
@@ -27,6 +28,7 @@ from intake.config.schema import (
     RoutingRule,
     SafetyFile,
     Service,
+    ServiceModelSettings,
     ServicesFile,
 )
 
@@ -51,6 +53,8 @@ class Config:
     routing: tuple[RoutingRule, ...]
     limits: Limits
     sources: tuple[Path, ...]
+    service_model: ServiceModelSettings = field(default_factory=ServiceModelSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
 
     @cached_property
     def service_ids(self) -> frozenset[str]:
@@ -105,13 +109,12 @@ def _cross_check(config: Config) -> None:
                     f"services.toml: services.{service.id}.keywords.{language}: language "
                     f"{language!r} is not listed in languages.toml"
                 )
-    for language in config.languages.languages:
-        if language.langdetect_profile is None:
-            continue
-        from intake.taggers.language.profiles import available_profiles
-        from intake.taggers.language.words import available_lists
+    from intake.taggers.language.profiles import available_profiles
+    from intake.taggers.language.words import available_lists
 
-        if language.langdetect_profile not in available_profiles():
+    for language in config.languages.languages:
+        if language.langdetect_profile is not None and \
+                language.langdetect_profile not in available_profiles():
             raise ConfigError(
                 f"languages.toml: languages.{language.code}.langdetect_profile: langdetect has no "
                 f"profile {language.langdetect_profile!r}"
@@ -132,14 +135,17 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
     paths = {name: _locate(name, override) for name in
              ("services.toml", "needs.toml", "languages.toml", "safety.toml", "routing.toml",
               "pipeline.toml")}
+    pipeline = read_toml(paths["pipeline.toml"], PipelineFile)
     config = Config(
         services=tuple(read_toml(paths["services.toml"], ServicesFile).services),
         needs=read_toml(paths["needs.toml"], NeedsFile),
         languages=read_toml(paths["languages.toml"], LanguagesFile),
         safety=read_toml(paths["safety.toml"], SafetyFile),
         routing=tuple(read_toml(paths["routing.toml"], RoutingFile).rules),
-        limits=read_toml(paths["pipeline.toml"], PipelineFile).limits,
+        limits=pipeline.limits,
         sources=tuple(paths.values()),
+        service_model=pipeline.service_model,
+        campaigns=pipeline.campaigns,
     )
     _cross_check(config)
     return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -59,6 +60,7 @@ class ServicesFile(_Strict):
 
 
 NeedCategory = Literal[
+    "assessment",
     "contact-method",
     "information-format",
     "communication-professional",
@@ -105,6 +107,9 @@ class NeedsFile(_Strict):
     interpreter: Need
     interpreter_languages: list[InterpreterLanguage] = Field(default_factory=list)
     negations: dict[str, list[str]] = Field(default_factory=dict)
+    # Words that negate a need when they follow it ("interpreter not needed", Urdu "... کی ضرورت
+    # نہیں"), per language code.
+    negations_after: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> NeedsFile:
@@ -173,6 +178,12 @@ class SafetyFlag(_Strict):
 class SafetyFile(_Strict):
     flags: list[SafetyFlag] = Field(min_length=1)
     negations: dict[str, list[str]] = Field(default_factory=dict)
+    # Per language code: words that may stand between a negation and the phrase it negates ("not
+    # *feeling* suicidal"); words that put what is said in the past ("last year"), and words that
+    # bring it back to now ("still", "again").
+    negation_bridges: dict[str, list[str]] = Field(default_factory=dict)
+    past: dict[str, list[str]] = Field(default_factory=dict)
+    present: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> SafetyFile:
@@ -180,7 +191,7 @@ class SafetyFile(_Strict):
         return self
 
 
-RuleMatch = Literal["service", "keyword", "entry-point"]
+RuleMatch = Literal["service", "keyword", "entry-point", "invitation"]
 
 
 class RoutingRule(_Strict):
@@ -216,5 +227,69 @@ class Limits(_Strict):
     min_language_letters: int = Field(default=3, ge=1, le=50)
 
 
+class ServiceModelSettings(_Strict):
+    """When the learned service model is trained and trusted. Precision matters more than
+    coverage: an item the model is unsure about gets no service and waits for a person."""
+
+    # The model's file in the models directory (a name, not a path).
+    file: str = "service-model.npz"
+    # The model tags an item only when its top probability is at least this.
+    min_confidence: float = Field(default=0.7, ge=0.5, le=1.0)
+    # `intake train services` refuses with fewer staff-confirmed examples than this in all...
+    min_examples: int = Field(default=200, ge=10)
+    # ...and learns only the services with at least this many (5-fold cross-validation needs 5).
+    min_examples_per_service: int = Field(default=20, ge=5)
+
+    @field_validator("file")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(f"{value!r} is not a plain file name such as 'service-model.npz'")
+        return value
+
+    def path_in(self, models_dir: Path) -> Path:
+        return models_dir / self.file
+
+
+QUIET_HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class CampaignSettings(_Strict):
+    """Invitations and "you said, we did" messages: when they may go out, and on which channels."""
+
+    # No campaign message goes out between these local times ("21:00-08:00": not at night).
+    quiet_hours: str = "21:00-08:00"
+    timezone: str = "Europe/London"
+    # A reply this many days after an invitation, while its consultation is open, belongs to it.
+    invitation_reply_days: int = Field(default=14, ge=1, le=90)
+    # Channels campaigns are sent on (each needs a sender); other addresses count as "no address".
+    channels: list[str] = Field(default_factory=lambda: ["sms", "telegram"], min_length=1)
+    # Every text must say how to stop messages (PECR); this word must appear in it. "" turns it off.
+    opt_out_word: str = "STOP"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        found = QUIET_HOURS.match(value)
+        if not found:
+            raise ValueError(f"{value!r} is not a time range such as '21:00-08:00'")
+        if value[:5] == value[6:]:
+            raise ValueError(f"{value!r} starts and ends at the same time")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as 'Europe/London'") from None
+        return value
+
+
 class PipelineFile(_Strict):
     limits: Limits = Limits()
+    service_model: ServiceModelSettings = ServiceModelSettings()
+    campaigns: CampaignSettings = CampaignSettings()

@@ -10,7 +10,7 @@ from intake.message import IncomingMessage
 from intake.pipeline.context import PipelineContext, Taggers
 from intake.pipeline.draft import Draft, LinkProposal, TagProposal
 from intake.pipeline.stage import RejectedMessage, Stage
-from intake.pipeline.stages import language, needs, normalise, redaction, routing, safety, service
+from intake.pipeline.stages import language, needs, normalise, redaction, routing, safety, service, themes
 
 # The order matters: normalise first (every later stage sees clean text), routing last (it reads
 # the tags). Tagging reads the original text; redaction only changes what the queue shows.
@@ -20,6 +20,7 @@ STAGES: tuple[Stage, ...] = (
     service.STAGE,
     needs.STAGE,
     safety.STAGE,
+    themes.STAGE,
     redaction.STAGE,
     routing.STAGE,
 )

@@ -13,6 +13,7 @@ from bot.chat import ChatMessage, ChatReply, ChatService
 from bot.script import load_script
 from intake.bootstrap import Runtime
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
+from intake.message import IncomingMessage, message_from_json
 from intake.storage.models import (
     AuditEvent,
     ConsentRecord,
@@ -391,3 +392,66 @@ def test_a_channel_can_set_a_lower_length_limit_than_the_pipeline(runtime: Runti
     long_text = "word " * 900  # 4,500 characters: under the pipeline's 5,000, over Telegram's 4,096
     reply = chat.handle(ChatMessage("telegram", "u2", "4242", long_text, max_text_length=4096))
     assert reply.replies == (SCRIPT.prompt("en", "too_long", length="4,499", limit="4,096"),)
+
+
+# -- the conversation's language as a hint for tagging ------------------------------------------
+
+def finished_message(runtime: Runtime) -> IncomingMessage:
+    """The message a conversation became, as stored in the raw inbox."""
+    with runtime.sessions() as session:
+        (record,) = session.scalars(select(InboundMessage).where(
+            InboundMessage.provider_message_id.like("conversation-%"))).all()
+        return message_from_json(runtime.intake.vault.decrypt(record.payload_encrypted))
+
+
+def expire(runtime: Runtime, chat: ChatService) -> str | None:
+    set_clock(runtime, FIXED_NOW + IDLE + timedelta(minutes=1))
+    (reference,) = chat.expire_idle()
+    return reference
+
+
+def test_a_finished_conversation_carries_its_language_as_a_hint(runtime: Runtime, phone: Phone) -> None:
+    for text in (GP_FEEDBACK, "YES", "2", "1 3", "YES"):
+        phone.send(text)
+    message = finished_message(runtime)
+    assert message.language_hint == "en"
+    assert message.answers.language is None
+
+
+def test_a_detected_language_is_a_hint_not_a_choice(
+        runtime: Runtime, chat: ChatService, phone: Phone) -> None:
+    phone.send("میرے ڈاکٹر نے مجھے بہت دیر تک انتظار کروایا")
+    assert conversations(runtime)[0].state["language"] == "ur"
+    expire(runtime, chat)
+    message = finished_message(runtime)
+    assert (message.language_hint, message.answers.language) == ("ur", None)
+
+
+def test_a_chosen_language_is_the_answer_and_no_hint(runtime: Runtime, phone: Phone) -> None:
+    phone.send(GP_FEEDBACK)
+    phone.send("YES")
+    phone.send("URDU")
+    for text in ("۲", "1", "جی ہاں"):
+        phone.send(text)
+    message = finished_message(runtime)
+    assert (message.language_hint, message.answers.language) == (None, "ur")
+
+
+def test_the_apps_language_reaches_the_pipeline_as_a_hint(runtime: Runtime, chat: ChatService) -> None:
+    chat.handle(ChatMessage("telegram", "u1", "4242", "Hi", language_hint="pl"))
+    chat.handle(ChatMessage("telegram", "u2", "4242", "recepcja", language_hint="pl"))
+    expire(runtime, chat)
+    message = finished_message(runtime)
+    assert (message.language_hint, message.answers.language) == ("pl", None)
+
+
+def test_the_conversations_language_tips_a_one_word_comment(
+        runtime: Runtime, chat: ChatService, phone: Phone) -> None:
+    # "problem" is written alike in Polish and English; alone, the text leans Polish.
+    assert runtime.intake.taggers.language.detect("problem").code == "pl"
+    phone.send("Hi")
+    phone.send("problem")
+    reference = expire(runtime, chat)
+    item = only_feedback(runtime)
+    assert item.reference == reference and item.text == "problem"
+    assert active_tags(item, "language") == {"en"}

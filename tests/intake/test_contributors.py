@@ -1,23 +1,35 @@
-"""Finding or creating the person behind a message, and keeping what they tell us about themselves."""
+"""Finding or creating the person behind a message, keeping what they tell us about themselves, and
+what their history says about the languages they write in."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from itertools import count as counter
 
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
-from intake.contributors import contributor_for, find_address, record_answers
+from intake.contributors import (
+    LANGUAGE_HISTORY,
+    contributor_for,
+    find_address,
+    known_languages,
+    record_answers,
+    sender_languages,
+)
+from intake.ingest import RetagSummary
 from intake.message import Answers, Consent, IncomingMessage
 from intake.references import ALPHABET
 from intake.storage.models import (
     ConsentRecord,
     ContactAddress,
     Contributor,
+    Feedback,
     InboundMessage,
     RecordedNeed,
+    Tag,
 )
 from tests.conftest import FIXED_NOW
 
@@ -209,3 +221,147 @@ def test_needs_given_on_behalf_of_someone_else_are_not_recorded(runtime: Runtime
 def test_needs_given_for_oneself_are_recorded_when_on_behalf_of_is_false(runtime: Runtime) -> None:
     answer(runtime, message(needs=("easy-read",), on_behalf_of=False))
     assert count(runtime, RecordedNeed) == 1
+
+
+# -- known_languages and sender_languages ------------------------------------------------------
+
+REFERENCES = counter(1)
+# Czech and Slovak both write it; on its own the text leans Czech, not far.
+AMBIGUOUS = "sestra"
+SLOVAK = ("Ďakujem, sestra bola veľmi milá a lekár mi všetko vysvetlil.",
+          "Čakal som v nemocnici tri hodiny a nikto mi nepovedal prečo.")
+
+
+def person(runtime: Runtime, sender: str = SENDER, channel: str = "sms",
+           preferred: str | None = None) -> int:
+    with runtime.sessions.begin() as session:
+        contributor, _ = contributor_for(session, runtime.intake.vault, channel, sender, FIXED_NOW)
+        contributor.preferred_language = preferred
+        return contributor.id
+
+
+def feedback(runtime: Runtime, contributor_id: int | None, *languages: str,
+             retracted: tuple[str, ...] = (), services: tuple[str, ...] = ()) -> int:
+    """One feedback item with these active (and retracted) language tags; returns its id."""
+    with runtime.sessions.begin() as session:
+        item = Feedback(reference=f"FB-T{next(REFERENCES):05d}", contributor_id=contributor_id,
+                        channel="sms", text="…", redacted_text="…", received_at=FIXED_NOW,
+                        pipeline_version="test")
+        session.add(item)
+        session.flush()
+        tags = [("language", value, None) for value in languages]
+        tags += [("language", value, LATER) for value in retracted]
+        tags += [("service", value, None) for value in services]
+        for kind, value, retracted_at in tags:
+            session.add(Tag(feedback_id=item.id, kind=kind, value=value, confidence=0.9,
+                            source="auto", retracted_at=retracted_at,
+                            retracted_by="reprocess" if retracted_at else None))
+        return item.id
+
+
+def known(runtime: Runtime, contributor_id: int | None, exclude: int | None = None) -> dict[str, float]:
+    with runtime.sessions() as session:
+        return known_languages(session, contributor_id, exclude_feedback_id=exclude)
+
+
+def sms(text: str, pid: str, sender: str = SENDER) -> IncomingMessage:
+    return IncomingMessage(channel="sms", provider_message_id=pid, text=text, sender=sender)
+
+
+def language_of(runtime: Runtime, reference: str | None) -> set[str]:
+    with runtime.sessions() as session:
+        item = session.scalar(select(Feedback).where(Feedback.reference == reference))
+        assert item is not None
+        return {t.value for t in item.tags if t.kind == "language" and t.retracted_at is None}
+
+
+def test_nobody_and_a_stranger_have_no_known_languages(runtime: Runtime) -> None:
+    assert known(runtime, None) == {}
+    assert known(runtime, person(runtime)) == {}
+
+
+def test_the_preferred_language_weighs_two(runtime: Runtime) -> None:
+    contributor_id = answer(runtime, message(language="pl"))
+    assert known(runtime, contributor_id) == {"pl": 2.0}
+
+
+def test_each_earlier_message_adds_one_for_its_language(runtime: Runtime) -> None:
+    someone = person(runtime, preferred="sk")
+    feedback(runtime, someone, "sk")
+    feedback(runtime, someone, "sk")
+    feedback(runtime, someone, "cs")
+    assert known(runtime, someone) == {"sk": 4.0, "cs": 1.0}
+
+
+def test_undetermined_retracted_and_other_kinds_of_tag_do_not_count(runtime: Runtime) -> None:
+    someone = person(runtime)
+    feedback(runtime, someone, "und", services=("gp",))
+    feedback(runtime, someone, "sk", retracted=("cs",))   # a re-run or a correction replaced cs
+    feedback(runtime, someone, retracted=("pl",))
+    assert known(runtime, someone) == {"sk": 1.0}
+
+
+def test_other_peoples_messages_do_not_count(runtime: Runtime) -> None:
+    someone = person(runtime)
+    other = person(runtime, OTHER_SENDER, preferred="ur")
+    feedback(runtime, other, "ur")
+    feedback(runtime, None, "pl")                           # feedback from nobody we know
+    feedback(runtime, someone, "sk")
+    assert known(runtime, someone) == {"sk": 1.0}
+    assert known(runtime, other) == {"ur": 3.0}
+
+
+def test_an_excluded_item_does_not_count(runtime: Runtime) -> None:
+    someone = person(runtime)
+    feedback(runtime, someone, "sk")
+    being_retagged = feedback(runtime, someone, "cs")
+    assert known(runtime, someone, exclude=being_retagged) == {"sk": 1.0}
+    assert known(runtime, someone) == {"sk": 1.0, "cs": 1.0}
+
+
+def test_only_the_most_recent_messages_count(runtime: Runtime) -> None:
+    someone = person(runtime)
+    feedback(runtime, someone, "pl")                        # the oldest, one too many
+    recent = [feedback(runtime, someone, "sk") for _ in range(LANGUAGE_HISTORY)]
+    assert LANGUAGE_HISTORY == 20
+    assert known(runtime, someone) == {"sk": 20.0}
+    # Leaving one of the recent ones out lets the oldest back in.
+    assert known(runtime, someone, exclude=recent[-1]) == {"sk": 19.0, "pl": 1.0}
+
+
+def test_sender_languages_finds_the_person_by_address(runtime: Runtime) -> None:
+    someone = person(runtime, preferred="sk")
+    feedback(runtime, someone, "sk")
+    vault = runtime.intake.vault
+    with runtime.sessions() as session:
+        assert sender_languages(session, vault, sms("text", "m-9")) == {"sk": 3.0}
+        assert sender_languages(session, vault, sms("text", "m-9", OTHER_SENDER)) == {}
+        assert sender_languages(session, vault, IncomingMessage("sms", "m-9", "text")) == {}
+        # The same number on another channel is another address.
+        assert sender_languages(session, vault, IncomingMessage(
+            "telegram", "m-9", "text", sender=SENDER)) == {}
+        # A web form that gave the number for replies by text message is the same person.
+        assert sender_languages(session, vault, IncomingMessage(
+            "web", "m-9", "text", sender=SENDER, sender_channel="sms")) == {"sk": 3.0}
+
+
+def test_someone_who_wrote_slovak_before_gets_an_ambiguous_word_read_as_slovak(runtime: Runtime) -> None:
+    for number, slovak in enumerate(SLOVAK):
+        earlier = runtime.intake.ingest(sms(slovak, f"m-{number}"))
+        assert language_of(runtime, earlier.reference) == {"sk"}
+    assert language_of(runtime, runtime.intake.ingest(sms(AMBIGUOUS, "m-later")).reference) == {"sk"}
+    # The same word from someone we know nothing about is read as the text alone says.
+    stranger = runtime.intake.ingest(sms(AMBIGUOUS, "m-stranger", OTHER_SENDER))
+    assert language_of(runtime, stranger.reference) == {"cs"}
+
+
+def test_retagging_uses_the_persons_other_messages_but_not_the_item_itself(
+        runtime: Runtime) -> None:
+    first = runtime.intake.ingest(sms(AMBIGUOUS, "m-1"))
+    assert language_of(runtime, first.reference) == {"cs"}      # nothing known of them yet
+    later = runtime.intake.ingest(sms(SLOVAK[0], "m-2"))
+    assert language_of(runtime, later.reference) == {"sk"}
+    # Counting the item's own "cs" would split the history evenly and leave it Czech.
+    assert runtime.intake.retag() == RetagSummary(items=2, added=1, retracted=1, skipped=0)
+    assert language_of(runtime, first.reference) == {"sk"}
+    assert language_of(runtime, later.reference) == {"sk"}

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from intake.bootstrap import Runtime
 from intake.demo import seed_demo
-from intake.export import ExportFilters, records, to_csv_rows, to_jsonl_rows
+from intake.export import records, to_csv_rows, to_jsonl_rows
+from intake.feedback_query import FeedbackFilters
 from intake.message import IncomingMessage
 from tests.conftest import FIXED_NOW
 
@@ -22,7 +23,7 @@ def ingest(runtime: Runtime, text: str, pid: str, channel: str = "cli", **kw: ob
 
 def export(runtime: Runtime, **filters: object) -> list[dict]:
     with runtime.sessions() as session:
-        return list(records(session, ExportFilters(**filters), batch=2))  # type: ignore[arg-type]
+        return list(records(session, FeedbackFilters(**filters), batch=2))  # type: ignore[arg-type]
 
 
 def test_records_carry_tags_links_and_only_redacted_text(runtime: Runtime) -> None:
@@ -54,7 +55,7 @@ def test_filters_and_newest_first_across_batches(runtime: Runtime) -> None:
 def test_csv_has_a_header_and_neutralises_formulas(runtime: Runtime) -> None:
     ingest(runtime, "=HYPERLINK(\"http://x\") my GP", "f")
     with runtime.sessions() as session:
-        text = "".join(to_csv_rows(records(session, ExportFilters())))
+        text = "".join(to_csv_rows(records(session, FeedbackFilters())))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["services"] == "gp"
     assert rows[0]["text"].startswith("'=HYPERLINK")
@@ -64,6 +65,6 @@ def test_jsonl_is_one_object_per_line(runtime: Runtime) -> None:
     ingest(runtime, "GP", "1")
     ingest(runtime, "مجھے اردو مترجم چاہیے", "2")
     with runtime.sessions() as session:
-        lines = "".join(to_jsonl_rows(records(session, ExportFilters()))).splitlines()
+        lines = "".join(to_jsonl_rows(records(session, FeedbackFilters()))).splitlines()
     assert len(lines) == 2
     assert "مترجم" in json.loads(lines[0])["text"]

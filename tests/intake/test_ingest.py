@@ -6,12 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
-from intake.bootstrap import Runtime
+from intake.bootstrap import Runtime, build_runtime
+from intake.config import Config
+from intake.config.schema import ServiceModelSettings
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline import Taggers
+from intake.settings import Settings
 from intake.storage.models import (
     AuditEvent,
     ConsentRecord,
@@ -23,8 +26,11 @@ from intake.storage.models import (
     InboundMessage,
     InboundState,
     RecordedNeed,
+    Tag,
 )
+from intake.taggers.service_model import ServiceModel
 from tests.conftest import FIXED_NOW
+from tests.intake.taggers.synthetic_services import examples
 
 SENDER = "+447700900123"
 
@@ -208,3 +214,48 @@ def test_retag_skips_items_whose_answers_the_configuration_no_longer_accepts(
     runtime.intake.config = narrowed
     runtime.intake.taggers = Taggers(narrowed)
     assert runtime.intake.retag() == (1, 0, 0, 1)
+
+
+# --- the learned service model: used when saved, never a reason to lose a message ----------------
+
+MODEL_SETTINGS = ServiceModelSettings(min_examples=20, min_examples_per_service=10)
+NO_KEYWORD = "The hygienist said my gums need more treatment"
+
+
+def runtime_with_model_file(settings: Settings, config: Config, engine: Engine,
+                            content: bytes | None) -> Runtime:
+    """A runtime built the normal way, with a model file (or a trained model) in its models dir."""
+    path = config.service_model.path_in(settings.models_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        texts, labels = examples()
+        ServiceModel.train(texts, labels, MODEL_SETTINGS).save(path)
+    else:
+        path.write_bytes(content)
+    built = build_runtime(settings=settings, config=config, engine=engine)
+    built.intake.clock = lambda: FIXED_NOW
+    return built
+
+
+def test_a_saved_service_model_tags_what_keywords_miss(
+        settings: Settings, config: Config, engine: Engine) -> None:
+    runtime = runtime_with_model_file(settings, config, engine, None)
+    learned = runtime.intake.ingest(message(NO_KEYWORD, pid="learned"))
+    keyword = runtime.intake.ingest(message(pid="keyword"))
+    assert learned.reference is not None and keyword.reference is not None
+    assert active(runtime, learned.reference, "service") == {"dental"}
+    assert active(runtime, keyword.reference, "service") == {"gp"}
+    with runtime.sessions() as session:
+        tag = session.scalar(select(Tag).where(Tag.kind == "service", Tag.value == "dental"))
+        assert tag is not None and tag.tagger_version == "service-model@1" and tag.source == "auto"
+
+
+def test_a_broken_service_model_file_never_loses_a_message(
+        settings: Settings, config: Config, engine: Engine) -> None:
+    runtime = runtime_with_model_file(settings, config, engine, b"PK\x03\x04 half a model")
+    learned = runtime.intake.ingest(message(NO_KEYWORD, pid="learned"))
+    keyword = runtime.intake.ingest(message(pid="keyword"))
+    assert learned.state == keyword.state == InboundState.PROCESSED
+    assert learned.reference is not None and keyword.reference is not None
+    assert active(runtime, learned.reference, "service") == set()  # waits for a person
+    assert active(runtime, keyword.reference, "service") == {"gp"}

@@ -138,3 +138,28 @@ def test_missing_optional_keys_fall_back_to_defaults() -> None:
     raw = json.dumps({"channel": "sms", "provider_message_id": "SM1", "text": "hello"})
 
     assert message_from_json(raw) == IncomingMessage(channel="sms", provider_message_id="SM1", text="hello")
+
+
+@pytest.mark.parametrize("hint", ["pl", "ur", None])
+def test_the_language_hint_round_trips(hint: str | None) -> None:
+    message = full_message(language_hint=hint)
+
+    assert round_trip(message).language_hint == hint
+    assert json.loads(message_to_json(message))["language_hint"] == hint
+
+
+def test_the_language_hint_is_kept_apart_from_the_chosen_language() -> None:
+    restored = round_trip(full_message(answers=Answers(), language_hint="pl"))
+
+    assert restored.language_hint == "pl"
+    assert restored.answers.language is None
+
+
+def test_json_stored_before_the_hint_existed_still_loads() -> None:
+    data = json.loads(message_to_json(full_message(language_hint="ur")))
+    del data["language_hint"]
+
+    restored = message_from_json(json.dumps(data))
+
+    assert restored.language_hint is None
+    assert restored == full_message(language_hint=None)

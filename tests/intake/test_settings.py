@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from intake.privacy.vault import VaultError
-from intake.settings import REQUIRED_IN_PRODUCTION, Settings, SettingsError
+from intake.settings import REQUIRED_IN_PRODUCTION, Settings, SettingsError, models_dir_from_env
 
 PRODUCTION_KEY = Fernet.generate_key().decode()
 OLD_KEY = Fernet.generate_key().decode()
@@ -247,3 +247,19 @@ def test_unknown_intake_env_raises_settings_error(instance: Path, value: str) ->
     assert repr(value) in str(caught.value)
     assert "development, production or test" in str(caught.value)
     assert not instance.exists()
+
+
+# --- where learned models live --------------------------------------------------------------------
+
+
+def test_models_live_in_the_instance_directory_by_default(instance: Path) -> None:
+    settings = Settings.from_env(development_env(instance))
+    assert settings.models_dir == instance / "models"
+    assert models_dir_from_env({"INTAKE_INSTANCE_PATH": str(instance)}) == instance / "models"
+
+
+def test_the_models_directory_can_be_chosen(instance: Path, tmp_path: Path) -> None:
+    chosen = tmp_path / "elsewhere"
+    settings = Settings.from_env(development_env(instance, INTAKE_MODELS_DIR=str(chosen)))
+    assert settings.models_dir == chosen
+    assert models_dir_from_env({"INTAKE_MODELS_DIR": str(chosen)}) == chosen

@@ -1,5 +1,9 @@
 """The public pages: start page, feedback form (general and per consultation), confirmation,
-privacy notice, and friendly error pages. Every answer goes through the shared pipeline."""
+privacy notice, and friendly error pages. Every answer goes through the shared pipeline.
+
+When the feedback raised a safety flag, the confirmation page leads with an NHS.UK urgent care card
+saying where to get help now (999, NHS 111, Samaritans), in the page's language.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from intake.message import FftRating, IncomingMessage
-from intake.storage.models import Consultation, InboundState
+from intake.signposting import feedback_flags, record_signposting, was_signposted
+from intake.storage.models import Consultation, Feedback, InboundState
 from webhooks.extensions import csrf, limiter
 from webhooks.forms.submission import NOT_SURE, check, to_message
 from webhooks.forms.text import PageText, available_languages, page_text
@@ -112,8 +117,25 @@ def consultation_feedback(slug: str) -> tuple[str, int] | Response:
 
 @blueprint.get("/feedback/confirmation")
 def confirmation() -> tuple[str, int]:
+    reference = session.get("reference")
     return render("public/confirmation.html", title=current_text()("confirmation_title"),
-                  reference=session.get("reference"))
+                  reference=reference, signposting=_signposting(reference))
+
+
+def _signposting(reference: str | None) -> bool:
+    """Whether the feedback just sent raised a safety flag, so the page shows where to get
+    urgent help. The first time it is shown for an item is recorded in the audit log."""
+    if not reference:
+        return False
+    runtime = current_runtime()
+    with runtime.sessions.begin() as db:
+        feedback = db.scalar(select(Feedback).where(Feedback.reference == reference))
+        flags = feedback_flags(db, feedback.id) if feedback else ()
+        if feedback is not None and flags and not was_signposted(db, "feedback", reference):
+            record_signposting(db, entity_type="feedback", entity_id=reference, flags=flags,
+                               channel="web", language=current_text().language,
+                               at=runtime.intake.clock(), inbound_id=feedback.inbound_message_id)
+    return bool(flags)
 
 
 def _form(consultation: Consultation | None) -> tuple[str, int] | Response:

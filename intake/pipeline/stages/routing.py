@@ -29,6 +29,9 @@ def _matches(rule: RoutingRule, draft: Draft, context: PipelineContext) -> list[
         return [LinkProposal("consultation", c.id, rule.id)
                 for c in context.consultations if slug is not None and c.slug == slug]
     open_now = [c for c in context.consultations if c.is_open_at(moment)]
+    if rule.match == "invitation":
+        return [LinkProposal("consultation", c.id, rule.id)
+                for c in open_now if c.id in context.invitations]
     if rule.match == "service":
         services = _services(draft, rule)
         return [LinkProposal("consultation", c.id, rule.id)

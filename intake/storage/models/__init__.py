@@ -1,6 +1,7 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 
 from intake.storage.models.audit import AuditEvent
+from intake.storage.models.campaigns import Campaign, CampaignKind
 from intake.storage.models.contributors import (
     ConsentRecord,
     ContactAddress,
@@ -25,9 +26,12 @@ from intake.storage.models.engagement import (
 from intake.storage.models.feedback import Feedback, FeedbackStatus, Tag
 from intake.storage.models.inbox import InboundMessage, InboundState
 from intake.storage.models.outbox import EarlyDeliveryReport, OutboundMessage, OutboundStatus
+from intake.storage.models.staff import FeedbackNote, FeedbackStatusChange, Role, StaffUser
 
 __all__ = [
     "AuditEvent",
+    "Campaign",
+    "CampaignKind",
     "ConsentRecord",
     "Consultation",
     "ConsultationStatus",
@@ -39,7 +43,9 @@ __all__ = [
     "EarlyDeliveryReport",
     "Feedback",
     "FeedbackConsultationLink",
+    "FeedbackNote",
     "FeedbackStatus",
+    "FeedbackStatusChange",
     "FeedbackTrackerLink",
     "InboundMessage",
     "InboundState",
@@ -48,6 +54,8 @@ __all__ = [
     "RagRating",
     "RagRatingChange",
     "RecordedNeed",
+    "Role",
+    "StaffUser",
     "Tag",
     "TrackerItem",
     "TrackerStatus",

@@ -66,9 +66,9 @@ class Tag(Base):
     tagger_version: Mapped[str | None] = mapped_column(String(32))
     evidence: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(200))
     retracted_at: Mapped[datetime | None]
-    retracted_by: Mapped[str | None] = mapped_column(String(64))
+    retracted_by: Mapped[str | None] = mapped_column(String(200))
 
     feedback: Mapped[Feedback] = relationship(back_populates="tags")
 

@@ -30,6 +30,8 @@ class OutboundMessage(Base):
     contributor_id: Mapped[int | None] = mapped_column(ForeignKey("contributor.id"), index=True)
     contact_address_id: Mapped[int | None] = mapped_column(ForeignKey("contact_address.id"))
     feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"))
+    # The campaign (invitation, "you said, we did") that queued it, if any.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     purpose: Mapped[str] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))

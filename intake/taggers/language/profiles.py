@@ -18,7 +18,7 @@ import langdetect
 import numpy as np
 from langdetect.utils.ngram import NGram
 
-from intake.taggers.language.scripts import census
+from intake.taggers.language.scripts import script_of
 
 PROFILE_DIR = Path(os.path.dirname(langdetect.__file__)) / "profiles"
 # Probability given to an n-gram a profile has never seen (langdetect's own smoothing is similar).
@@ -82,8 +82,11 @@ def _normalise(char: str) -> str:
 def profile_script(name: str) -> str | None:
     """The script most of a profile's letters are in (how a language is written by default)."""
     profile = json.loads((PROFILE_DIR / name).read_text("utf-8"))
-    letters = {gram: count for gram, count in profile["freq"].items() if len(gram) == 1}
-    return census("".join(gram * min(count, 1000) for gram, count in letters.items())).dominant
+    weights: dict[str, int] = {}
+    for gram, count in profile["freq"].items():
+        if len(gram) == 1 and (script := script_of(gram)) is not None:
+            weights[script] = weights.get(script, 0) + count
+    return max(weights, key=lambda script: weights[script]) if weights else None
 
 
 @lru_cache(maxsize=4)

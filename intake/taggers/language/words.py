@@ -20,6 +20,8 @@ import logging
 import math
 import os
 import tempfile
+import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +37,10 @@ log = logging.getLogger(__name__)
 MODEL_VERSION = 1
 CACHE_DIR_VARIABLE = "INTAKE_CACHE_DIR"
 WORD = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*")
-APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+# Curly apostrophes as wordfreq writes them; Arabic vowel marks and tatweel dropped, as wordfreq
+# drops them from its lists (people rarely write them, but a pasted text may have them).
+FOLD = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u0640": None,
+                      **{chr(c): None for c in range(0x064B, 0x0653)}, "\u0670": None})
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class WordModelSettings:
 def words_of(text: str, lower: bool = True) -> list[str]:
     """Words (letters and combining marks, inner apostrophes kept), lower-cased as wordfreq has
     them unless ``lower`` is false."""
-    text = text.translate(APOSTROPHES)
+    text = unicodedata.normalize("NFC", text).translate(FOLD)
     return WORD.findall(text.lower() if lower else text)
 
 
@@ -178,7 +183,7 @@ def _load_or_build(lists: Sequence[str], settings: WordModelSettings) -> dict[st
         try:
             with np.load(path) as stored:
                 return {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("language model cache %s is unreadable (%s); rebuilding", path, exc)
     log.info("building the word model for %s (once; cached in %s)", ", ".join(lists), path.parent)
     arrays = _build(lists, settings)

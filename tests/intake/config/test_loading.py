@@ -287,3 +287,70 @@ def test_explicit_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="no such directory"):
         load_config(not_a_directory)
+
+
+# --- languages: scripts and word lists ------------------------------------------------------------
+
+ENGLISH_ONLY_SERVICES = '[[services]]\nid = "gp"\nname = "GP"\nkeywords.en = ["gp"]\n'
+
+
+def english(**fields: str) -> str:
+    lines = "".join(f'{key} = "{value}"\n' for key, value in fields.items())
+    return f'[[languages]]\ncode = "en"\nname = "English"\nnative_name = "English"\n{lines}'
+
+
+def test_shipped_languages_name_known_scripts_and_word_lists(config: Config) -> None:
+    from intake.taggers.language.scripts import KNOWN_SCRIPTS
+    from intake.taggers.language.words import available_lists
+
+    for language in config.languages.languages:
+        assert language.script in KNOWN_SCRIPTS, language.code
+        assert language.wordlist is None or language.wordlist in available_lists(), language.code
+    assert {"ok", "lol", "nhs"} <= set(config.languages.no_signal_words)
+
+
+@pytest.mark.parametrize("script", ["Klingon", "latn", "LATN", "Zyyy", ""])
+def test_unknown_script_names_languages_toml_and_the_key(tmp_path: Path, script: str) -> None:
+    path = write(tmp_path, "languages.toml", english(langdetect_profile="en", script=script))
+    write(tmp_path, "services.toml", ENGLISH_ONLY_SERVICES)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+
+    message = str(caught.value)
+    assert str(path) in message
+    assert "languages.0.script" in message
+    assert f"{script!r} is not a script code we know" in message
+    assert "Latn" in message  # the error lists the codes that would do
+
+
+def test_unknown_wordlist_names_languages_toml_and_the_key(tmp_path: Path) -> None:
+    write(tmp_path, "languages.toml", english(langdetect_profile="en", script="Latn", wordlist="klingon"))
+    write(tmp_path, "services.toml", ENGLISH_ONLY_SERVICES)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+
+    message = str(caught.value)
+    assert "languages.toml" in message
+    assert "languages.en.wordlist" in message
+    assert "'klingon'" in message
+
+
+def test_script_and_wordlist_may_be_left_out(tmp_path: Path) -> None:
+    write(tmp_path, "languages.toml", english(langdetect_profile="en"))
+    write(tmp_path, "services.toml", ENGLISH_ONLY_SERVICES)
+
+    language = load_config(tmp_path).language("en")
+
+    assert language is not None
+    assert (language.script, language.wordlist) == (None, None)
+    assert load_config(tmp_path).languages.no_signal_words == []
+
+
+def test_unknown_wordlist_is_caught_on_a_language_without_a_profile(tmp_path: Path) -> None:
+    write(tmp_path, "languages.toml", english(script="Latn", wordlist="klingon"))
+    write(tmp_path, "services.toml", ENGLISH_ONLY_SERVICES)
+
+    with pytest.raises(ConfigError, match=r"languages\.en\.wordlist"):
+        load_config(tmp_path)

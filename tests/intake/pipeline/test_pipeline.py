@@ -13,7 +13,8 @@ from intake.pipeline import PIPELINE_VERSION, STAGES, Draft, PipelineContext, Re
 from intake.pipeline.draft import TagKind, TrackerTarget
 from intake.pipeline.stages import normalise, service
 
-STAGE_LABELS = ("normalise@1", "language@2", "service@1", "needs@1", "safety@1", "redaction@1", "routing@1")
+STAGE_LABELS = ("normalise@1", "language@2", "service@2", "needs@2", "safety@2", "themes@1", "redaction@1",
+                "routing@1")
 
 
 def message(text: str, answers: Answers | None = None, **fields: Any) -> IncomingMessage:

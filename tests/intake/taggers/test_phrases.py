@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from intake.taggers.phrases import NEGATION_WINDOW_WORDS, PhraseHit, PhraseMatcher
+from intake.taggers.phrases import (
+    NEGATION_WINDOW_WORDS,
+    NegationAfter,
+    PhraseHit,
+    PhraseMatcher,
+    built_once,
+)
 
 NEGATIONS = ("don't need", "do not need", "no", "not", "without", "ضرورت نہیں")
 APOSTROPHES = ("'", "\u2019", "\u02bc")
@@ -187,3 +193,78 @@ def test_negations_with_an_apostrophe_accept_typographic_ones(
 def test_without_negations_nothing_is_negated() -> None:
     [hit] = PhraseMatcher({"i": ["interpreter"]}).find("I don't need an interpreter")
     assert hit.negated is False
+
+
+@pytest.mark.parametrize("text", ["He cant breathe", "He can't breathe", "He can\u2019t breathe"])
+def test_an_apostrophe_in_a_phrase_may_be_left_out(text: str) -> None:
+    [hit] = PhraseMatcher({"breathing": ["can't breathe"]}).find(text)
+    assert (hit.key, hit.phrase) == ("breathing", "can't breathe")
+
+
+def test_a_negation_typed_without_its_apostrophe_still_negates(matcher: PhraseMatcher) -> None:
+    [hit] = matcher.find("I dont need an interpreter")
+    assert hit.negated is True
+
+
+def test_spellings_that_differ_only_by_an_apostrophe_are_one_phrase() -> None:
+    matcher = PhraseMatcher({"gp": ["doctor's surgery", "doctors surgery"]})
+    hits = matcher.find("the doctors surgery and the doctor's surgery")
+    assert [(hit.key, hit.phrase) for hit in hits] == [("gp", "doctor's surgery")] * 2
+
+
+def test_a_phrase_without_an_apostrophe_does_not_match_a_longer_word() -> None:
+    assert PhraseMatcher({"x": ["cant"]}).find("the canteen") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("She has no sight and needs an interpreter", False),
+        ("Not BSL but an interpreter", False),
+        ("No hearing at all because she needs an interpreter", False),
+        ("Brak słuchu ale potrzebny tłumacz", False),
+        ("I do not need an interpreter", True),
+    ],
+)
+def test_a_joining_word_ends_the_reach_of_a_negation(text: str, negated: bool) -> None:
+    matcher = PhraseMatcher({"interpreter": ["interpreter", "tłumacz"]}, ["no", "not", "brak",
+                                                                          "do not need"])
+    [hit] = matcher.find(text)
+    assert hit.negated is negated
+
+
+@pytest.mark.parametrize(
+    ("text", "negates"),
+    [
+        ("interpreter not needed", True),
+        ("an interpreter is not needed", True),
+        ("an interpreter would not be needed", True),
+        ("interpreter isnt needed", True),
+        ("ترجمان کی ضرورت نہیں", True),
+        ("interpreter needed, not large print", False),
+        ("interpreter and large print not needed", False),  # the negation is large print's
+        ("interpreter needed as the old one was not needed", False),  # too far after
+        ("interpreter please", False),
+    ],
+)
+def test_a_negation_after_a_phrase(text: str, negates: bool) -> None:
+    after = NegationAfter(["not needed", "not be needed", "isn't needed", "کی ضرورت نہیں"])
+    [hit] = PhraseMatcher({"i": ["interpreter", "ترجمان"]}).find(text)
+    assert after.negates(text, hit.end) is negates
+
+
+def test_no_negations_after_negate_nothing() -> None:
+    assert NegationAfter([]).negates("interpreter not needed", len("interpreter")) is False
+
+
+def test_built_once_builds_once_per_source_object() -> None:
+    calls: list[int] = []
+
+    def build() -> list[int]:
+        calls.append(1)
+        return [len(calls)]
+
+    first, second = object(), object()
+    assert built_once(first, build, build) is built_once(first, build, build)
+    assert built_once(second, build, build) == [2]
+    assert len(calls) == 2

@@ -246,6 +246,14 @@ def test_consent_records_the_wording_version_of_the_page_shown(
     assert message.metadata["easy_read"] is text.easy_read
 
 
+@pytest.mark.parametrize("text", [ENGLISH, page_text("en", True), page_text("ur"), page_text("pl")])
+def test_the_page_language_is_a_hint_for_tagging_not_a_chosen_language(
+        config: Config, text: PageText) -> None:
+    message = to_message(valid(config, text=text), "web-1", consultation=None, text=text)
+    assert message.language_hint == text.language
+    assert message.answers.language is None
+
+
 # -- phone.py --------------------------------------------------------------------------------
 @pytest.mark.parametrize(("typed", "e164"), [
     ("07700 900 982", "+447700900982"), ("+44 7700 900982", "+447700900982"),

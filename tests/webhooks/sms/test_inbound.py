@@ -122,7 +122,7 @@ def test_a_single_unprompted_message_is_stored_and_answered_with_a_confirmation(
 
 def test_an_urdu_conversation_is_answered_in_urdu_and_tagged_ur(sms: SmsChannel) -> None:
     script = sms.chat.script
-    first = sms.text(PATIENT, "میرے والد کو ہسپتال میں ترجمان نہیں ملا اور ڈاکٹر نے کچھ نہیں سمجھایا")
+    first = sms.text(PATIENT, "میرے والد کو جی پی کے پاس ترجمان نہیں ملا اور ڈاکٹر نے کچھ نہیں سمجھایا")
     rest = [sms.text(PATIENT, body) for body in ("ہاں", "۲", "۱", "ہاں")]
 
     conversation = [first, *rest]

@@ -82,7 +82,7 @@ def test_inferred_needs_carry_confidence_and_evidence(context: PipelineContext) 
     [tag] = STAGE(Draft(message=message, text=text), context).tags
     assert tag.confidence == TEXT_CONFIDENCE
     assert tag.evidence == "urdu interpreter"
-    assert tag.tagger == "needs@1"
+    assert tag.tagger == "needs@2"
 
 
 @pytest.mark.parametrize(
@@ -148,3 +148,90 @@ def test_explicit_answer_wins_over_the_same_need_in_text(context: PipelineContex
 )
 def test_need_code(context: PipelineContext, value: str, code: str | None) -> None:
     assert need_code(context.config, value) == code
+
+
+# -- the issue's examples and their everyday variants: exactly these needs, with their codes ------
+POLISH_INTERPRETER = "203901000000102"
+BRAILLE = "936661000000109"
+SMS = "936701000000103"
+ASSESSMENT = "1053561000000108"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A disability or sensory loss is the reason, not the need (AIS: record the need, not the
+        # reason): what is recorded is that their needs must be asked (the assessment procedure).
+        ("I'm deaf", {"needs-assessment": ASSESSMENT}),
+        ("my dad is hard of hearing", {"needs-assessment": ASSESSMENT}),
+        ("she is blind", {"needs-assessment": ASSESSMENT}),
+        ("he has a learning disability", {"needs-assessment": ASSESSMENT}),
+        ("I am not deaf", {}),
+        ("I'm deaf, please text me", {"contact-by-sms": SMS}),
+        ("my mum needs an Urdu interpreter", {"interpreter:ur": URDU_INTERPRETER}),
+        ("My mum needs an interpreter, she speaks Urdu", {"interpreter:ur": URDU_INTERPRETER}),
+        ("She only speaks Urdu", {"interpreter:ur": URDU_INTERPRETER}),
+        ("need someone who speaks Polish", {"interpreter:pl": POLISH_INTERPRETER}),
+        ("My dad doesn't speak English", {"interpreter": GENERIC_INTERPRETER}),
+        ("My dad doesnt speak English, he speaks Punjabi", {"interpreter:pa": "203961000000103"}),
+        ("I don't speak Polish, I need an Urdu interpreter", {"interpreter:ur": URDU_INTERPRETER}),
+        ("can you send it in large print", {"large-print": LARGE_PRINT}),
+        ("bigger print please", {"large-print": LARGE_PRINT}),
+        ("he has a learning disability, easy read please", {"easy-read": EASY_READ}),
+        ("I use BSL", {"bsl-interpreter": BSL_INTERPRETER}),
+        ("my dad is deaf and needs a BSL interpreter", {"bsl-interpreter": BSL_INTERPRETER}),
+        ("braille please", {"braille-grade-2": BRAILLE}),
+        ("she is blind and needs braille", {"braille-grade-2": BRAILLE}),
+        ("She has no sight and needs braille", {"braille-grade-2": BRAILLE}),
+        ("he is hard of hearing and uses a hearing aid", {"hearing-aid": "285055002"}),
+        ("I need BSL, not large print", {"bsl-interpreter": BSL_INTERPRETER}),
+        ("Not BSL but a lipspeaker please", {"lipspeaker": "945911000000109"}),
+        ("Large print please and no interpreter", {"large-print": LARGE_PRINT}),
+        # Urdu and Polish
+        ("میری امی کو اردو ترجمان کی ضرورت ہے", {"interpreter:ur": URDU_INTERPRETER}),
+        ("بریل میں بھیجیں", {"braille-grade-2": BRAILLE}),
+        ("مجھے آسان زبان میں خط چاہیے", {"easy-read": EASY_READ}),
+        ("Ammi ko Urdu interpreter chahiye", {"interpreter:ur": URDU_INTERPRETER}),
+        ("Mama potrzebuje tłumacza polskiego", {"interpreter:pl": POLISH_INTERPRETER}),
+        ("Mama nie mówi po angielsku, tylko po polsku", {"interpreter:pl": POLISH_INTERPRETER}),
+        ("Potrzebuję tekstu łatwego do czytania", {"easy-read": EASY_READ}),
+        ("Tata jest głuchy i używa języka migowego", {"bsl-interpreter": BSL_INTERPRETER}),
+    ],
+)
+def test_the_right_needs_and_codes_from_everyday_words(
+    context: PipelineContext, text: str, expected: dict[str, str]
+) -> None:
+    assert needs(context, text) == {value: (code, "auto") for value, code in expected.items()}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't need an interpreter",
+        "I dont need an interpreter",
+        "no interpreter needed",
+        "no interpreter needed thanks",
+        "interpreter not needed",
+        "An interpreter is not needed, thanks",
+        "I don't need large print",
+        "Large print isn't necessary",
+        "I don't need a Polish interpreter",
+        "مجھے ترجمان کی ضرورت نہیں",
+        "مجھے ترجمان نہیں چاہیے",
+        "Tłumacz nie jest potrzebny",
+        "Nie potrzebuję tłumacza polskiego",
+    ],
+)
+def test_needs_negated_before_or_after_are_not_inferred(context: PipelineContext, text: str) -> None:
+    assert needs(context, text) == {}
+
+
+def test_a_negation_after_one_need_leaves_the_other(context: PipelineContext) -> None:
+    assert needs(context, "I need an interpreter, large print is not needed") == {
+        "interpreter": (GENERIC_INTERPRETER, "auto")}
+
+
+def test_the_language_in_the_same_clause_names_the_interpreter(context: PipelineContext) -> None:
+    [tag] = STAGE(Draft(message=IncomingMessage("web", "m-1", "x"),
+                        text="Mama potrzebuje tłumacza polskiego"), context).tags
+    assert (tag.value, tag.evidence) == ("interpreter:pl", "tłumacza polskiego")

@@ -61,6 +61,7 @@ def test_routing_rules_are_in_the_documented_order(config: Config) -> None:
     assert [rule.id for rule in config.routing] == [
         "tracker-by-service",
         "consultation-entry-point",
+        "consultation-invitation-reply",
         "consultation-by-service",
         "consultation-by-keyword",
     ]

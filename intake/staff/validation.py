@@ -1,0 +1,30 @@
+"""What a refused change says: one message per field, written for the person who filled the form."""
+
+from __future__ import annotations
+
+
+class Invalid(ValueError):
+    """The change was not made. ``errors`` maps each field to a sentence saying what to do."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def clean_text(value: str | None) -> str:
+    """Text from a form: surrounding spaces gone, Windows line endings made plain."""
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+def check_length(errors: dict[str, str], field: str, value: str, limit: int, what: str) -> None:
+    if len(value) > limit:
+        errors.setdefault(field, f"{what} must be {limit:,} characters or fewer")
+
+
+def check_services(errors: dict[str, str], field: str, services: list[str],
+                   known: frozenset[str]) -> list[str]:
+    """The chosen services without repeats; an unknown id is an error (a stale form, usually)."""
+    unknown = [s for s in services if s not in known]
+    if unknown:
+        errors.setdefault(field, "Choose services from the list")
+    return list(dict.fromkeys(services))

@@ -1,0 +1,47 @@
+"""A learned model kept in a file: read on first use and again whenever the file changes, so a
+model retrained with `intake train ...` reaches a running service without a restart.
+
+A model is an extra on top of explicit answers and keyword taggers, so nothing about its file may
+stop intake: no file means no model, and a file that cannot be read (damaged, another format,
+scikit-learn missing) logs a warning and also means no model until the file changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model")
+
+
+class ModelFile(Generic[Model]):
+    """The model saved at ``path``, loaded with ``load``; ``what`` names it in warnings."""
+
+    def __init__(self, path: Path, load: Callable[[Path], Model], what: str) -> None:
+        self.path = path
+        self._load = load
+        self._what = what
+        self._model: Model | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Model | None:
+        with self._lock:
+            try:
+                status = self.path.stat()
+            except OSError:
+                self._model, self._stamp = None, None
+                return None
+            stamp = (status.st_mtime_ns, status.st_size)
+            if stamp != self._stamp:
+                self._stamp = stamp
+                try:
+                    self._model = self._load(self.path)
+                except Exception as exc:  # see the module docstring: a model must never stop intake
+                    self._model = None
+                    log.warning("Tagging without the %s: %s", self._what, exc)
+            return self._model
