@@ -9,10 +9,11 @@ scikit-learn missing) logs a warning and also means no model until the file chan
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model")
@@ -45,3 +46,21 @@ class ModelFile(Generic[Model]):
                     self._model = None
                     log.warning("Tagging without the %s: %s", self._what, exc)
             return self._model
+
+
+def write_arrays(path: Path, arrays: dict[str, Any]) -> None:
+    """Save a model's arrays (NumPy's format: read back without pickle) owner-only, as the model
+    is derived from restricted feedback text, and replace the file in one step so a running
+    service never reads half a model."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -27,7 +27,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from intake.config.schema import ServiceModelSettings
+from intake.taggers.model_file import write_arrays
 
 FORMAT_VERSION = 1
 TAGGER = f"service-model@{FORMAT_VERSION}"
@@ -303,8 +303,6 @@ class ServiceModel:
     def save(self, path: Path) -> None:
         """Write the model (owner-only: it is derived from restricted text). The file is replaced
         in one step, so a running service never reads half a model."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             "metadata": np.array(json.dumps(self.metadata)),
             "word_terms": np.array(self._words.terms, dtype=str),
@@ -315,14 +313,7 @@ class ServiceModel:
             "intercept": self._intercept,
             "classes": np.array(self.classes, dtype=str),
         }
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                np.savez_compressed(handle, **arrays)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_arrays(path, arrays)
 
     @classmethod
     def load(cls, path: Path, settings: ServiceModelSettings | None = None) -> ServiceModel:

@@ -18,7 +18,6 @@ a later scikit-learn reads an earlier file.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ import sklearn
 from scipy import sparse
 
 from intake.taggers import theme_tuning as tuning
+from intake.taggers.model_file import write_arrays
 from intake.taggers.service_model import NGrams
 
 FORMAT_VERSION = 1
@@ -227,8 +227,6 @@ class ThemeModel:
     def save(self, path: Path) -> None:
         """Write the model (owner-only: it is derived from restricted feedback text), replacing the
         file in one step so a running service never reads half a model."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             "metadata": np.array(json.dumps(self.metadata)),
             "word_terms": np.array(self._words.terms, dtype=str),
@@ -241,14 +239,7 @@ class ThemeModel:
             "offset": self._offset,
             "threshold": self._threshold,
         }
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                np.savez_compressed(handle, **arrays)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_arrays(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> ThemeModel:
