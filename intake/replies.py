@@ -35,8 +35,13 @@ def queue_reply(session: Session, feedback: Feedback, body: str, staff: str,
     if address.opted_out_at is not None:
         raise CannotReply(f"The person opted out of messages on "
                           f"{address.opted_out_at:%d %B %Y}; nothing can be sent.")
+    # Follow-up contact rests on consent: no record of it means no reply (the workspace and
+    # `intake reply` apply the same rule).
     consents = [c for c in feedback.contributor.consents if c.purpose == FOLLOW_UP]
-    if consents and not consents[-1].granted:
+    if not consents:
+        raise CannotReply("The person was never asked whether we may contact them, so nothing "
+                          "can be sent.")
+    if not consents[-1].granted:
         raise CannotReply("The person said they do not want to be contacted.")
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     message = enqueue(session, intent_key=f"reply:{feedback.reference}:{digest}", address=address,

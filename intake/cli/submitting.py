@@ -11,7 +11,8 @@ import click
 from intake.cli.runtime import open_runtime
 from intake.export import records
 from intake.feedback_query import FeedbackFilters
-from intake.message import Answers, FftRating, IncomingMessage
+from intake.message import Answers, Consent, FftRating, IncomingMessage
+from intake.replies import FOLLOW_UP
 from intake.storage.models import InboundState
 
 CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -34,18 +35,23 @@ def _channel(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @click.option("--fft", type=click.Choice([r.value for r in FftRating]), help="FFT answer.")
 @click.option("--on-behalf-of", is_flag=True, default=None, help="Written by a carer.")
 @click.option("--consultation", help="Slug of the consultation it was sent to.")
+@click.option("--contact-consent", type=click.Choice(["yes", "no"]),
+              help="Whether the person agreed to be contacted about their feedback (recorded with "
+                   "the wording version 'cli').")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored item as JSON.")
 def submit(channel: str, text: str, sender: str | None, message_id: str | None,
            services: tuple[str, ...], language: str | None, needs: tuple[str, ...],
            fft: str | None, on_behalf_of: bool | None, consultation: str | None,
-           as_json: bool) -> None:
+           contact_consent: str | None, as_json: bool) -> None:
     """Store, tag and route one piece of feedback, and print its reference."""
     message = IncomingMessage(
         channel=channel, provider_message_id=message_id or f"cli-{uuid.uuid4()}", text=text,
         sender=sender,
         answers=Answers(language=language, services=services, needs=needs,
                         fft_rating=FftRating(fft) if fft else None, on_behalf_of=on_behalf_of,
-                        consultation=consultation))
+                        consultation=consultation,
+                        consents=(Consent(FOLLOW_UP, contact_consent == "yes", "cli"),)
+                        if contact_consent else ()))
     with open_runtime() as runtime:
         result = runtime.intake.ingest(message)
         if result.state == InboundState.REJECTED:

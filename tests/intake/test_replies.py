@@ -29,8 +29,11 @@ def reply(runtime: Runtime, reference: str, body: str = "Thank you, we have pass
         return queue_reply(session, item, body, "staff:1", FIXED_NOW).id
 
 
+GRANTED = (Consent("follow-up", True, "v1"),)
+
+
 def test_a_reply_is_queued_to_the_persons_own_channel_once(runtime: Runtime) -> None:
-    reference = stored(runtime)
+    reference = stored(runtime, consents=GRANTED)
     first, again = reply(runtime, reference), reply(runtime, reference)
     assert first == again
     with runtime.sessions() as session:
@@ -64,3 +67,9 @@ def test_an_empty_reply_is_refused(runtime: Runtime, body: str) -> None:
 def test_anonymous_feedback_cannot_be_replied_to(runtime: Runtime) -> None:
     with pytest.raises(CannotReply, match="without a contact address"):
         reply(runtime, stored(runtime, sender=None))
+
+
+def test_no_reply_when_consent_was_never_asked(runtime: Runtime) -> None:
+    reference = stored(runtime)
+    with pytest.raises(CannotReply, match="never asked"):
+        reply(runtime, reference)

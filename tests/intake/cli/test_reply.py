@@ -26,7 +26,7 @@ def submit(env: dict[str, str], *extra: str) -> str:
 
 
 def test_reply_is_queued_and_the_reference_may_be_typed_loosely(env: dict[str, str]) -> None:
-    reference = submit(env, "--sender", "+447700900555")
+    reference = submit(env, "--sender", "+447700900555", "--contact-consent", "yes")
     loose = reference.lower().replace("-", " ")
     result = CliRunner().invoke(main, ["reply", loose, "--text", "Thank you"], env=env)
     assert result.exit_code == 0, result.output
@@ -46,3 +46,10 @@ def test_anonymous_feedback_cannot_be_replied_to(env: dict[str, str]) -> None:
     reference = submit(env)
     result = CliRunner().invoke(main, ["reply", reference, "--text", "Hi"], env=env)
     assert result.exit_code == 1 and "without a contact address" in result.output
+
+
+def test_no_reply_to_someone_never_asked_for_consent(env: dict[str, str]) -> None:
+    reference = submit(env, "--sender", "+447700900556")
+    result = CliRunner().invoke(main, ["reply", reference, "--text", "Thank you"], env=env)
+    assert result.exit_code == 1
+    assert "never asked whether we may contact them" in result.output
