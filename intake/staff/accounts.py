@@ -84,16 +84,17 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == address))
     if user is None:
         _verify(_DUMMY_HASH, password)
-        session.add(AuditEvent(occurred_at=now, actor=address[:120], action="staff.login-failed",
+        session.add(AuditEvent(occurred_at=now, actor=f"staff:{address}"[:120],
+                               action="staff.login-failed",
                                entity_type="staff_user", entity_id="unknown",
                                details={"reason": "unknown-email"}))
         raise LoginRefused("unknown-email")
     if not user.is_active:
         _verify(_DUMMY_HASH, password)
-        audit(session, user.email, "staff.login-failed", user, now, {"reason": "inactive"})
+        audit(session, f"staff:{user.email}", "staff.login-failed", user, now, {"reason": "inactive"})
         raise LoginRefused("inactive")
     if user.locked_until is not None and user.locked_until > now:
-        audit(session, user.email, "staff.login-failed", user, now, {"reason": "locked"})
+        audit(session, f"staff:{user.email}", "staff.login-failed", user, now, {"reason": "locked"})
         raise LoginRefused("locked")
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
@@ -101,12 +102,12 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until, user.failed_logins = now + LOCKOUT, 0
             details["locked_until"] = user.locked_until.isoformat()
-        audit(session, user.email, "staff.login-failed", user, now, details)
+        audit(session, f"staff:{user.email}", "staff.login-failed", user, now, details)
         raise LoginRefused("wrong-password")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    audit(session, user.email, "staff.login", user, now)
+    audit(session, f"staff:{user.email}", "staff.login", user, now)
     return user
 
 
