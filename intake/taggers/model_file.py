@@ -8,10 +8,11 @@ scikit-learn missing) logs a warning and also means no model until the file chan
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -64,3 +65,32 @@ def write_arrays(path: Path, arrays: dict[str, Any]) -> None:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def read_model(path: Path, names: Sequence[str], build: Callable[[dict[str, Any], dict[str, Any]], Model],
+               *, what: str, format_version: int, retrain: str, error: type[Exception],
+               kind: str | None = None) -> Model:
+    """Read a file ``write_arrays`` wrote (never unpickling anything) and ``build`` the model from
+    its JSON ``metadata`` and the named arrays. Every way the file can be wrong (missing, another
+    kind or format version, damaged, not fitting ``build``) raises ``error`` with a sentence that
+    ends in ``retrain``, what to do about it."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            metadata = json.loads(str(data["metadata"]))
+            if kind is not None and (not isinstance(metadata, dict) or metadata.get("kind") != kind):
+                raise error(f"{path} is not a {what}. {retrain}")
+            version = metadata.get("format_version") if isinstance(metadata, dict) else None
+            if version != format_version:
+                raise error(f"{path} is a {what} in format {version!r}, and this version of "
+                            f"Involve Intake reads format {format_version}. {retrain}")
+            arrays = {name: data[name] for name in names}
+        return build(metadata, arrays)
+    except error:
+        raise
+    except FileNotFoundError as exc:
+        raise error(f"{path}: no such file. {retrain}") from exc
+    except Exception as exc:  # a damaged file can fail in many ways; each has one answer
+        raise error(f"{path} cannot be read as a {what} ({type(exc).__name__}: {exc}). "
+                    f"{retrain}") from exc

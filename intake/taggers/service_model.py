@@ -41,7 +41,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from intake.config.schema import ServiceModelSettings
-from intake.taggers.model_file import write_arrays
+from intake.taggers.model_file import read_model, write_arrays
 
 FORMAT_VERSION = 1
 TAGGER = f"service-model@{FORMAT_VERSION}"
@@ -321,33 +321,19 @@ class ServiceModel:
         so it can be raised without training again. Raises ModelFileError with a clear message."""
         path = Path(path)
         retrain = "Run `intake train services` to train it again."
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                metadata = json.loads(str(data["metadata"]))
-                version = metadata.get("format_version") if isinstance(metadata, dict) else None
-                if version != FORMAT_VERSION:
-                    raise ModelFileError(
-                        f"{path} is a service model in format {version!r}, and this version of "
-                        f"Involve Intake reads format {FORMAT_VERSION}. {retrain}")
-                arrays = {name: data[name] for name in ARRAYS[1:]}
-            model = cls(
-                words=NGrams(metadata["word_features"], arrays["word_terms"].tolist(),
-                             arrays["word_idf"]),
-                chars=NGrams(metadata["char_features"], arrays["char_terms"].tolist(),
-                             arrays["char_idf"]),
-                coef=arrays["coef"], intercept=arrays["intercept"],
-                classes=[str(c) for c in arrays["classes"]], metadata=metadata,
+        def build(metadata: dict[str, Any], read: dict[str, Any]) -> ServiceModel:
+            return cls(
+                words=NGrams(metadata["word_features"], read["word_terms"].tolist(), read["word_idf"]),
+                chars=NGrams(metadata["char_features"], read["char_terms"].tolist(), read["char_idf"]),
+                coef=read["coef"], intercept=read["intercept"],
+                classes=[str(c) for c in read["classes"]], metadata=metadata,
                 min_confidence=(settings.min_confidence if settings is not None
                                 else metadata["settings"]["min_confidence"]))
-        except ModelFileError:
-            raise
-        except FileNotFoundError as exc:
-            raise ModelFileError(f"{path}: no such file. {retrain}") from exc
-        except Exception as exc:  # a damaged file can fail in many ways; each is one answer
-            raise ModelFileError(f"{path} cannot be read as a service model "
-                                 f"({type(exc).__name__}: {exc}). {retrain}") from exc
+
+        model = read_model(path, ARRAYS[1:], build, what="service model",
+                           format_version=FORMAT_VERSION, retrain=retrain, error=ModelFileError)
         rows = 1 if len(model.classes) == 2 else len(model.classes)
-        width = len(arrays["word_terms"]) + len(arrays["char_terms"])
+        width = len(model._words.terms) + len(model._chars.terms)
         if model._coef.shape != (rows, width) or model._intercept.shape != (rows,):
             raise ModelFileError(f"{path} is damaged: its weights do not fit its vocabulary. {retrain}")
         return model

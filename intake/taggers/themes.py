@@ -30,7 +30,7 @@ import sklearn
 from scipy import sparse
 
 from intake.taggers import theme_tuning as tuning
-from intake.taggers.model_file import write_arrays
+from intake.taggers.model_file import read_model, write_arrays
 from intake.taggers.service_model import NGrams
 
 FORMAT_VERSION = 1
@@ -246,34 +246,19 @@ class ThemeModel:
         """Read a saved model. Raises ThemeModelError, saying what to do, for a missing, damaged or
         foreign file or one in another format version."""
         path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                metadata = json.loads(str(data["metadata"]))
-                if not isinstance(metadata, dict) or metadata.get("kind") != KIND:
-                    raise ThemeModelError(f"{path} is not a theme model. {RETRAIN}")
-                version = metadata.get("format_version")
-                if version != FORMAT_VERSION:
-                    raise ThemeModelError(
-                        f"{path} is a theme model in format {version!r}, and this version of "
-                        f"Involve Intake reads format {FORMAT_VERSION}. {RETRAIN}")
-                arrays = {name: data[name] for name in ARRAYS[1:]}
-            model = cls(
-                words=NGrams(metadata["word_features"], arrays["word_terms"].tolist(),
-                             arrays["word_idf"]),
-                chars=NGrams(metadata["char_features"], arrays["char_terms"].tolist(),
-                             arrays["char_idf"]),
-                coef=arrays["coef"], intercept=arrays["intercept"], slope=arrays["slope"],
-                offset=arrays["offset"], threshold=arrays["threshold"], metadata=metadata)
-        except ThemeModelError:
-            raise
-        except FileNotFoundError as exc:
-            raise ThemeModelError(f"{path}: no such file. {RETRAIN}") from exc
-        except Exception as exc:  # a damaged file can fail in many ways; each has one answer
-            raise ThemeModelError(f"{path} cannot be read as a theme model "
-                                  f"({type(exc).__name__}: {exc}). {RETRAIN}") from exc
+        def build(metadata: dict[str, Any], read: dict[str, Any]) -> ThemeModel:
+            return cls(
+                words=NGrams(metadata["word_features"], read["word_terms"].tolist(), read["word_idf"]),
+                chars=NGrams(metadata["char_features"], read["char_terms"].tolist(), read["char_idf"]),
+                coef=read["coef"], intercept=read["intercept"], slope=read["slope"],
+                offset=read["offset"], threshold=read["threshold"], metadata=metadata)
+
+        model = read_model(path, ARRAYS[1:], build, what="theme model", format_version=FORMAT_VERSION,
+                           retrain=RETRAIN, error=ThemeModelError, kind=KIND)
         rows, width = len(model.labels), len(model._words.terms) + len(model._chars.terms)
         if model._coef.shape != (rows, width) or any(
-                arrays[name].shape != (rows,) for name in ("intercept", "slope", "offset", "threshold")):
+                vector.shape != (rows,)
+                for vector in (model._intercept, model._slope, model._offset, model._threshold)):
             raise ThemeModelError(f"{path} is damaged: its weights do not fit its vocabulary. {RETRAIN}")
         return model
 
