@@ -7,8 +7,6 @@ SQLite only, one server for the module, to keep this quick."""
 from __future__ import annotations
 
 import html
-import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,12 +22,12 @@ from intake.storage import migrate
 from intake.storage.database import make_engine
 from intake.storage.models import Consultation, ConsultationStatus, Feedback
 from tests.conftest import FIXED_NOW, settings_env
+from tests.webhooks.browser import CHROMIUM, SCREENSHOTS, chromium, isolated_context, serving
 from webhooks import create_app
 from webhooks.forms.text import PageText, page_text
 
 from .conftest import REFERENCE, active_tags, feedback_by_reference
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"the browser tests drive Debian Chromium at {CHROMIUM}, "
                                        "which is not installed")
@@ -38,9 +36,6 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright",
                                reason="axe-playwright-python is not installed")
 Browser, BrowserContext, Page = sync_api.Browser, sync_api.BrowserContext, sync_api.Page
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ACTION_TIMEOUT_MS = 10_000
 NAVIGATION_TIMEOUT_MS = 15_000
 CLOSED_SLUG = "community-pharmacy-2025"
@@ -64,8 +59,6 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Iterator[Server]:
     """The app on a real port: a migrated SQLite file, the demo seeded, a fixed clock."""
-    from werkzeug.serving import make_server
-
     root = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{root / 'intake-browser.sqlite3'}"
     engine = make_engine(url)
@@ -82,38 +75,23 @@ def server(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Iterator
             closes_at=FIXED_NOW - timedelta(days=30), created_at=FIXED_NOW))
     # Many forms are sent from one address in a short time here; the limit has its own test.
     app = create_app({"FEEDBACK_RATE_LIMIT": "1000 per minute"}, runtime=runtime)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="browser-test-server", daemon=True)
-    thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{http.server_port}", runtime)
+        with serving(app, "browser-test-server") as base_url:
+            yield Server(base_url, runtime)
     finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
         engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True, timeout=30_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_context(browser: Browser, server: Server, **options: object) -> BrowserContext:
-    """A fresh browser profile (its own cookies) that can reach only the test server."""
-    context = browser.new_context(viewport={"width": 1024, "height": 800}, **options)
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    allowed = server.base_url + "/"
-    context.route(re.compile(r".*"), lambda route: route.continue_()
-                  if route.request.url.startswith(allowed) else route.abort())
-    return context
+    return isolated_context(browser, server.base_url, viewport={"width": 1024, "height": 800},
+                            action_ms=ACTION_TIMEOUT_MS, navigation_ms=NAVIGATION_TIMEOUT_MS,
+                            **options)
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ SQLite only, one server for the module, to keep this quick."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -35,9 +33,9 @@ from intake.storage.models import (
 )
 from tests.conftest import FIXED_NOW, settings_env
 from tests.intake.synthetic_people import phone
+from tests.webhooks.browser import CHROMIUM, SCREENSHOTS, chromium, isolated_context, serving
 from webhooks import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"the browser tests drive Debian Chromium at {CHROMIUM}, "
                                        "which is not installed")
@@ -46,9 +44,6 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright",
                                reason="axe-playwright-python is not installed")
 Browser, BrowserContext, Page = sync_api.Browser, sync_api.BrowserContext, sync_api.Page
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ACTION_TIMEOUT_MS = 15_000
 NAVIGATION_TIMEOUT_MS = 20_000
 
@@ -110,8 +105,6 @@ def ingest(runtime: Runtime, person: Person) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Iterator[Server]:
     """The app on a real port: a migrated SQLite file, feedback, a tracker item, a reviewer."""
-    from werkzeug.serving import make_server
-
     root = tmp_path_factory.mktemp("staff-browser")
     url = f"sqlite:///{root / 'intake-staff-browser.sqlite3'}"
     engine = make_engine(url)
@@ -128,38 +121,22 @@ def server(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Iterator
         session.flush()
         tracker_id = tracker.id
     app = create_app({}, runtime=runtime)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="staff-browser-server", daemon=True)
-    thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{http.server_port}", runtime, references, tracker_id)
+        with serving(app, "staff-browser-server") as base_url:
+            yield Server(base_url, runtime, references, tracker_id)
     finally:
-        http.shutdown()
-        thread.join(timeout=10)
-        http.server_close()
         engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True, timeout=30_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_context(browser: Browser, server: Server) -> BrowserContext:
-    """A fresh browser profile (its own cookies) that can reach only the test server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    allowed = server.base_url + "/"
-    context.route(re.compile(r".*"), lambda route: route.continue_()
-                  if route.request.url.startswith(allowed) else route.abort())
-    return context
+    return isolated_context(browser, server.base_url, viewport={"width": 1280, "height": 900},
+                            action_ms=ACTION_TIMEOUT_MS, navigation_ms=NAVIGATION_TIMEOUT_MS)
 
 
 @pytest.fixture
