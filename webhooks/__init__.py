@@ -20,6 +20,7 @@ from webhooks import api, health
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
+from webhooks.security_headers import init_security_headers
 from webhooks.sms import routes as sms
 from webhooks.sms.settings import TwilioSettings
 from webhooks.staff import init_staff
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     """Build the app. ``runtime`` lets tests (and `intake serve`) pass a ready core runtime."""
     app = Flask(__name__)
     runtime = runtime or build_runtime()
+    production = runtime.settings.environment == "production"
     app.config.from_mapping(
         SECRET_KEY=runtime.settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -44,7 +46,10 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=runtime.settings.environment == "production",
+        SESSION_COOKIE_SECURE=production,
+        SESSION_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         FEEDBACK_RATE_LIMIT=os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute;200 per hour"),
     )
@@ -62,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     # Flask autoescapes only .html files by name; the NHS.UK macros are .jinja files and print
     # what people typed, so escaping is switched on for every template.
     app.jinja_env.autoescape = True
+    init_security_headers(app, production=production)
     csrf.init_app(app)
     limiter.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "nhsuk_assets",

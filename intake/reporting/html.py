@@ -73,8 +73,10 @@ def render_body(report: Report, table_link: TableLink | None = None) -> Markup:
     return Markup(template.render(report=report, table_link=table_link))
 
 
-def render_document(report: Report, table_link: TableLink | None = None) -> str:
-    """A whole HTML document with its styles inside, to print on A4 or send as one file."""
+def render_document(report: Report, table_link: TableLink | None = None,
+                    style_nonce: str | None = None) -> str:
+    """A whole HTML document with its styles inside, to print on A4 or send as one file.
+    ``style_nonce`` lets a page served under a Content-Security-Policy keep its inline styles."""
     template = _environment().get_template("report.html")
     return template.render(report=report, body=render_body(report, table_link),
-                           stylesheet=Markup(stylesheet()))
+                           stylesheet=Markup(stylesheet()), style_nonce=style_nonce)

@@ -50,8 +50,16 @@ def chromium() -> Iterator[Any]:
 
 def isolated_context(browser: Any, base_url: str, *, viewport: dict[str, int], action_ms: int,
                      navigation_ms: int, **options: object) -> Any:
-    """A fresh browser profile (its own cookies) that can reach only the test server."""
+    """A fresh browser profile (its own cookies) that can reach only the test server.
+
+    Chromium logs every Content-Security-Policy refusal to the console; they are collected in
+    ``context.csp_violations`` so a test can require none (nothing the pages need is blocked).
+    """
     context = browser.new_context(viewport=viewport, **options)
+    violations: list[str] = []
+    context.on("console", lambda message: violations.append(f"{message.location.get('url')}: {message.text}")
+               if "Content Security Policy" in message.text else None)
+    context.csp_violations = violations
     context.set_default_timeout(action_ms)
     context.set_default_navigation_timeout(navigation_ms)
     allowed = base_url + "/"

@@ -21,6 +21,7 @@ from intake.staff.dates import local_date, show_moment
 from intake.staff.permissions import Action
 from intake.storage.models import AuditEvent
 from webhooks.runtime import current_runtime
+from webhooks.security_headers import csp_nonce
 from webhooks.staff.auth import principal, requires
 from webhooks.staff.blueprint import blueprint
 
@@ -107,7 +108,7 @@ def report_print() -> Response:
     """The report as one A4 document with its styles inside, to print or save."""
     report = _build(read_request())
     _audit(report, "print")
-    response = Response(render_document(report), mimetype="text/html")
+    response = Response(render_document(report, style_nonce=csp_nonce()), mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
 

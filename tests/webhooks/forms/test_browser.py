@@ -101,6 +101,7 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+    assert not context.csp_violations, "\n".join(context.csp_violations)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -146,6 +146,7 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+    assert not context.csp_violations, "\n".join(context.csp_violations)
 
 
 def screenshot(page: Page, name: str) -> None:
