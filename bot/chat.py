@@ -15,6 +15,7 @@ is flagged by the pipeline when the conversation ends.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -47,6 +48,11 @@ from intake.storage.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# A repeat delivery that arrives while the first is still being answered waits this long for the
+# first answer (SMS replies go back in the HTTP response, so the repeat must carry the same text).
+REPLAY_WAIT_SECONDS = 10.0
+REPLAY_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -148,12 +154,8 @@ class ChatService:
     # -- one message ---------------------------------------------------------------------
     def handle(self, message: ChatMessage) -> ChatReply:
         inbound_id, duplicate = self.intake.receive(message.to_incoming())
-        if duplicate:
-            with self.runtime.sessions() as session:
-                turn = session.scalar(select(ConversationTurn).where(
-                    ConversationTurn.inbound_message_id == inbound_id))
-            if turn is not None:
-                return ChatReply(tuple(turn.replies), duplicate=True)
+        if duplicate and (replayed := self._replay(inbound_id)) is not None:
+            return replayed
         try:
             decision = self._decide(inbound_id, message)
         except IntegrityError:
@@ -161,8 +163,24 @@ class ChatService:
             # same moment. One more try sees what it did.
             decision = self._decide(inbound_id, message)
         if decision is None:
-            return ChatReply((), duplicate=True)
+            # Another worker is answering this very message (a provider's retry raced the first
+            # delivery): give the same answer once it is ready.
+            return self._replay(inbound_id, wait=REPLAY_WAIT_SECONDS) or ChatReply((), duplicate=True)
         return self._act(inbound_id, decision)
+
+    def _replay(self, inbound_id: int, wait: float = 0.0) -> ChatReply | None:
+        """The answer already given to this message, waiting up to ``wait`` seconds for a
+        worker that is still answering it; None if nobody has answered it yet."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self.runtime.sessions() as session:
+                turn = session.scalar(select(ConversationTurn).where(
+                    ConversationTurn.inbound_message_id == inbound_id))
+            if turn is not None and (turn.answered_at is not None or (wait and time.monotonic() >= deadline)):
+                return ChatReply(tuple(turn.replies), duplicate=True)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(REPLAY_POLL_SECONDS)
 
     def _decide(self, inbound_id: int, message: ChatMessage) -> _Decision | None:
         now = self.clock()
@@ -239,6 +257,8 @@ class ChatService:
                     decision.replies.append(self.script.prompt(decision.language, "media"))
             turn.conversation_id = conversation.id if conversation else None
             turn.replies = list(decision.replies)
+            if decision.thank is None:
+                turn.answered_at = now  # else the thanks, with its reference, completes it
         return decision
 
     def risks(self, text: str) -> tuple[str, ...]:
@@ -323,7 +343,7 @@ class ChatService:
                 turn = session.scalar(select(ConversationTurn).where(
                     ConversationTurn.inbound_message_id == inbound_id))
                 if turn is not None:
-                    turn.replies = replies
+                    turn.replies, turn.answered_at = replies, self.clock()
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 
     # -- events outside the conversation ---------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +32,7 @@ from intake.storage.base import utcnow
 from intake.storage.models import (
     AuditEvent,
     Consultation,
+    Conversation,
     Feedback,
     FeedbackConsultationLink,
     FeedbackTrackerLink,
@@ -221,6 +222,13 @@ class Intake:
         apply_pipeline_tags(feedback, draft.tags, now, reason=f"pipeline:{record.id}")
         session.flush()
         self._add_links(session, feedback, draft, now)
+        conversation_id = message.metadata.get("conversation_id")
+        if isinstance(conversation_id, int):
+            # A chat's answers became this item: linked here, so an item finished later by
+            # `intake reprocess --failed` shows its conversation too.
+            session.execute(update(Conversation).where(
+                Conversation.id == conversation_id, Conversation.feedback_id.is_(None))
+                .values(feedback_id=feedback.id))
         session.add(AuditEvent(occurred_at=now, actor=PIPELINE_ACTOR, action="feedback.created",
                                entity_type="feedback", entity_id=feedback.reference,
                                details={"channel": message.channel, "inbound_id": record.id}))

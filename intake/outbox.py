@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -162,19 +162,29 @@ class OutboxWorker:
 
     def _claim(self, limit: int) -> list[int]:
         """Take due messages for this worker. Row locks with SKIP LOCKED let several workers
-        share the queue on PostgreSQL; SQLite serialises writers anyway."""
+        share the queue on PostgreSQL. SQLite ignores them and reads outside the write lock, so
+        each claim is also a conditional update: a message another worker took in between is
+        left to that worker."""
         now = self.clock()
+        claimed: list[int] = []
         with self.sessions.begin() as session:
-            rows = list(session.scalars(
-                select(OutboundMessage)
+            due = list(session.scalars(
+                select(OutboundMessage.id)
                 .where(OutboundMessage.status == OutboundStatus.QUEUED,
                        OutboundMessage.next_attempt_at <= now,
                        OutboundMessage.channel.in_(list(self.senders)))
                 .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
                 .limit(limit).with_for_update(skip_locked=True)))
-            for row in rows:
-                row.status, row.attempts, row.updated_at = OutboundStatus.SENDING, row.attempts + 1, now
-            return [row.id for row in rows]
+            for message_id in due:
+                taken = session.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.id == message_id,
+                           OutboundMessage.status == OutboundStatus.QUEUED)
+                    .values(status=OutboundStatus.SENDING, attempts=OutboundMessage.attempts + 1,
+                            updated_at=now))
+                if taken.rowcount == 1:
+                    claimed.append(message_id)
+        return claimed
 
     def run_once(self, limit: int = 50) -> DeliveryReport:
         report = DeliveryReport()

@@ -1,18 +1,40 @@
-"""`GET /healthz` for load balancers and uptime checks: 200 when the database answers, else 503."""
+"""`GET /healthz` for load balancers and uptime checks: 200 when the database answers and holds
+the schema this code expects, else 503. A reachable but empty or old database (a SQLite file
+created afresh at a wrong path, a deploy before `intake db upgrade`) would fail every webhook, so
+it must not look healthy."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, Response, jsonify
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake import __version__
-from intake.storage.database import is_reachable
+from intake.storage import migrate
 from webhooks.runtime import current_runtime
 
 blueprint = Blueprint("health", __name__)
 
 
+@cache
+def _expected_revision(engine: Engine) -> str | None:
+    return migrate.head_revision(engine)
+
+
+def database_state(engine: Engine) -> str:
+    """"ok", "unreachable", or "not migrated" (schema missing or at another revision)."""
+    try:
+        current = migrate.current_revision(engine)
+    except SQLAlchemyError:
+        return "unreachable"
+    return "ok" if current == _expected_revision(engine) else "not migrated"
+
+
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    if is_reachable(current_runtime().engine):
+    state = database_state(current_runtime().engine)
+    if state == "ok":
         return jsonify(status="ok", database="ok", version=__version__), 200
-    return jsonify(status="unavailable", database="unreachable", version=__version__), 503
+    return jsonify(status="unavailable", database=state, version=__version__), 503

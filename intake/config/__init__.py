@@ -24,6 +24,7 @@ from intake.config.schema import (
     Need,
     NeedsFile,
     PipelineFile,
+    RetentionSettings,
     RoutingFile,
     RoutingRule,
     SafetyFile,
@@ -55,6 +56,7 @@ class Config:
     sources: tuple[Path, ...]
     service_model: ServiceModelSettings = field(default_factory=ServiceModelSettings)
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @cached_property
     def service_ids(self) -> frozenset[str]:
@@ -146,6 +148,7 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
         sources=tuple(paths.values()),
         service_model=pipeline.service_model,
         campaigns=pipeline.campaigns,
+        retention=pipeline.retention,
     )
     _cross_check(config)
     return config

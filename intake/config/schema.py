@@ -289,7 +289,20 @@ class CampaignSettings(_Strict):
         return value
 
 
+class RetentionSettings(_Strict):
+    """How long personal data is kept (UK GDPR storage limitation); `intake purge` applies it.
+    The anonymised feedback (redacted text, tags, links) is kept for reporting."""
+
+    # Raw provider payloads (encrypted: they hold the sender's address) and closed chats' answers.
+    raw_payload_days: int = Field(default=90, ge=7, le=3650)
+    # The original, unredacted text is replaced by the redacted text the queue shows.
+    original_text_days: int = Field(default=365, ge=30, le=3650)
+    # Contact addresses, consents and recorded needs of people not heard from for this long.
+    contact_details_days: int = Field(default=730, ge=30, le=3650)
+
+
 class PipelineFile(_Strict):
     limits: Limits = Limits()
+    retention: RetentionSettings = RetentionSettings()
     service_model: ServiceModelSettings = ServiceModelSettings()
     campaigns: CampaignSettings = CampaignSettings()

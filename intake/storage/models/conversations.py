@@ -55,3 +55,5 @@ class ConversationTurn(Base):
     inbound_message_id: Mapped[int] = mapped_column(ForeignKey("inbound_message.id"), unique=True)
     replies: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When ``replies`` became final (a repeat delivery waits for it rather than answer half).
+    answered_at: Mapped[datetime | None]

@@ -44,6 +44,10 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     pipeline_version: Mapped[str] = mapped_column(String(200))
+    # Data protection: the person's erasure request was carried out (text gone, tags kept for
+    # counts); or the retention period ended and the original text was replaced by the redacted.
+    erased_at: Mapped[datetime | None]
+    original_removed_at: Mapped[datetime | None]
 
     contributor: Mapped[Contributor | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(back_populates="feedback", order_by="Tag.id")

@@ -40,3 +40,5 @@ class InboundMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     processed_at: Mapped[datetime | None]
+    # Set when retention or erasure removed the payload (then ``payload_encrypted`` is empty).
+    payload_removed_at: Mapped[datetime | None]

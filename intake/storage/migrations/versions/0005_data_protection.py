@@ -1,0 +1,39 @@
+"""data protection and repeat deliveries: when an item was erased, its original text or a raw
+payload removed; when a chat turn's answer was final
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("feedback") as batch:
+        batch.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("original_removed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("inbound_message") as batch:
+        batch.add_column(sa.Column("payload_removed_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("conversation_turn") as batch:
+        batch.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
+    # Turns stored before this revision were answered when they were stored.
+    op.execute("UPDATE conversation_turn SET answered_at = created_at")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversation_turn") as batch:
+        batch.drop_column("answered_at")
+    with op.batch_alter_table("inbound_message") as batch:
+        batch.drop_column("payload_removed_at")
+    with op.batch_alter_table("feedback") as batch:
+        batch.drop_column("original_removed_at")
+        batch.drop_column("erased_at")
