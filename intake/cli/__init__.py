@@ -15,6 +15,7 @@ from intake.cli import (
     exporting,
     importing,
     keys,
+    privacy,
     reply,
     reporting,
     reprocessing,
@@ -56,5 +57,6 @@ def main() -> None:
 
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
                 reprocessing.reprocess, keys.keys, worker.worker, reply.reply, benchmarking.benchmark,
-                training.train, users.create_user, reporting.report, importing.import_feedback):
+                training.train, users.create_user, reporting.report, importing.import_feedback,
+                privacy.erase, privacy.subject_access, privacy.purge):
     main.add_command(command)
