@@ -11,9 +11,11 @@ from flask import Flask
 from webhooks.staff import (  # noqa: F401  (they register their routes)
     account,
     campaigns,
+    configuration,
     consultation_materials,
     consultations,
     item,
+    privacy,
     queue,
     reports,
     sign_in,

@@ -14,6 +14,8 @@ PAGES = (
     ("staff.consultations", "Consultations", Action.READ_QUEUE),
     ("staff.reports", "Reports", Action.READ_QUEUE),
     ("staff.users", "Users", Action.MANAGE_USERS),
+    ("staff.configuration", "Configuration", Action.MANAGE_CONFIGURATION),
+    ("staff.privacy", "Privacy", Action.HANDLE_ERASURE),
 )
 
 
