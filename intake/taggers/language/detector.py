@@ -8,7 +8,9 @@ The evidence, strongest first:
 3. **Three scores, added** (weights chosen on one half of the development cases, checked on the
    other; ``intake benchmark tagging`` prints the figures): langdetect's n-gram profiles scored
    exhaustively, the wordfreq lexicon (how common each word is in each language) and a character
-   n-gram model learned from the same word lists.
+   n-gram model learned from the same word lists. A plain-ASCII word no list has is looked up as
+   the words that lose their accents to that spelling ("edicion", or "edicin" from a broken
+   encoding, for "edición").
 4. **Priors.** What we already know about the person (the language they chose, their earlier
    messages, a messaging app's interface language) tips a close call; it cannot outvote the text.
 
@@ -26,7 +28,7 @@ import numpy as np
 from intake.config.schema import Language
 from intake.taggers.language.profiles import profile_model, profile_script
 from intake.taggers.language.scripts import census
-from intake.taggers.language.words import WordModelSettings, word_model, words_of
+from intake.taggers.language.words import WordModelSettings, lexicon_form, word_model, words_of
 
 UNDETERMINED = "und"
 WORD_CACHE_SIZE = 50_000
@@ -55,6 +57,9 @@ class DetectorSettings:
     temperature: float = 2.5
     # Enough words to decide; more only costs time (sentences are already near-perfect).
     max_words: int = 20
+    # A word no list has, written in plain ASCII, is looked up as the words that lose their
+    # accents to that spelling ("edicion" or "edicin" for "edición"; see words.stripped_forms).
+    accentless_lookup: bool = True
     prior_weight: float = 1.0
     # Share of the prior spread over every candidate, so no prior makes a language impossible.
     prior_smoothing: float = 0.2
@@ -114,32 +119,37 @@ class LanguageDetector:
         return LanguageGuess(self.codes[candidates[best]], round(min(float(posterior[best]), 0.99), 4))
 
     def _scores(self, words: list[str], candidates: list[int]) -> np.ndarray:
-        base = np.zeros(len(self.codes), dtype=np.float32)
-        ngrams = np.zeros(len(self.codes), dtype=np.float32)
+        total = np.zeros((2, len(self.codes)), dtype=np.float32)
         for word in words:
-            word_base, word_ngrams = self._word_scores(word)
-            base += word_base
-            ngrams += word_ngrams
+            total += self._word_scores(word)
+        base, ngrams = total
         # A language without a word list is neither helped nor hurt by the n-gram model: it
         # gets the average of the competitors that have one.
         listed = [c for c in candidates if self._has_list[c]]
         ngrams[~self._has_list] = float(ngrams[listed].mean()) if listed else 0.0
         return (base + self._settings.ngram_weight * ngrams)[candidates]
 
-    def _score_word(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """One word's evidence (cached: feedback repeats its words): profile + lexicon, n-grams."""
+    def _score_word(self, word: str) -> np.ndarray:
+        """One word's evidence (cached: feedback repeats its words): a row of profile + lexicon
+        scores and a row of n-gram scores (one array, not two: the cache holds 50,000 of them)."""
         settings = self._settings
         base = settings.profile_weight * profile_model(self._profiles).word_scores(word)
         ngrams = np.zeros(len(self.codes), dtype=np.float32)
         if self._lists:
             model = word_model(self._lists, settings.words)
-            lower = word.lower()
+            lower = lexicon_form(word)
             lexicon = np.full(len(self.codes), self._floor + settings.unlisted_language_bonus,
                               dtype=np.float32)
-            lexicon[self._listed_positions] = model.lexicon_scores(lower, self._floor)
+            listed = model.lexicon_scores(lower, self._floor)
+            if settings.accentless_lookup and lower.isascii() and np.all(listed <= self._floor):
+                # No list has the word as written: perhaps it lost its accents ("edicin").
+                folded = model.folded_scores(lower, self._floor)
+                if folded is not None:
+                    listed = folded
+            lexicon[self._listed_positions] = listed
             ngrams[self._listed_positions] = model.ngram_scores(lower)
             base = base + settings.lexicon_weight * lexicon
-        return base.astype(np.float32), ngrams
+        return np.stack([base, ngrams]).astype(np.float32)
 
     def _prior_scores(self, prior: Mapping[str, float], candidates: list[int]) -> np.ndarray:
         weights = np.array([max(prior.get(self.codes[c], 0.0), 0.0) for c in candidates])

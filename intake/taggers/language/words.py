@@ -7,6 +7,9 @@ also tells Czech from Slovak and Spanish from Portuguese far better than n-grams
 lists, read as one example per word, train a character n-gram model for words no list has (names,
 rare inflections). langdetect's profiles have their normalisation (Persian yeh folded into Arabic
 yeh, for one); these raw lists keep the letters that tell Urdu, Persian and Arabic apart.
+Text often loses its accents (a keyboard without them, or a broken encoding that deletes every
+accented letter), so the model also keeps, for each Latin-script word, the ASCII spellings it
+takes without them ("edicion", "edicin" for "edición").
 
 Building the model reads every list (tens of seconds), so the result is cached on disk, keyed by
 the lists, the wordfreq version and the settings that shape it.
@@ -32,15 +35,20 @@ from pathlib import Path
 import numpy as np
 import regex
 
+from intake.taggers.language.scripts import script_of
+
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 CACHE_DIR_VARIABLE = "INTAKE_CACHE_DIR"
 WORD = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*")
 # Curly apostrophes as wordfreq writes them; Arabic vowel marks and tatweel dropped, as wordfreq
 # drops them from its lists (people rarely write them, but a pasted text may have them).
 FOLD = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u0640": None,
                       **{chr(c): None for c in range(0x064B, 0x0653)}, "\u0670": None})
+# Romanian s and t with a cedilla (older keyboards, most web text) are written with a comma below
+# in wordfreq's lists (wordfreq folds them on lookup; we read the lists directly).
+COMMAS_BELOW = str.maketrans({"\u015f": "\u0219", "\u0163": "\u021b"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,26 @@ def words_of(text: str, lower: bool = True) -> list[str]:
     them unless ``lower`` is false."""
     text = unicodedata.normalize("NFC", text).translate(FOLD)
     return WORD.findall(text.lower() if lower else text)
+
+
+def lexicon_form(word: str) -> str:
+    """A lower-case word spelled as wordfreq's lists spell it (Romanian commas below)."""
+    return word.lower().translate(COMMAS_BELOW)
+
+
+def stripped_forms(word: str) -> set[str]:
+    """The plain-ASCII spellings a Latin-script word takes when its accents are lost: stripped
+    ("edición" -> "edicion", a keyboard without accents) or deleted ("edicin", text that went
+    through a broken encoding). Empty for a word that is already ASCII or not in Latin script."""
+    if word.isascii() or not all(script_of(char) in ("Latn", None) for char in word):
+        return set()
+    forms = set()
+    stripped = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    deleted = "".join(c for c in word if c.isascii())
+    for form in (stripped, deleted):
+        if form.isascii() and len(form) >= 2:
+            forms.add(form)
+    return forms
 
 
 def word_hash(word: str) -> int:
@@ -90,6 +118,10 @@ class WordModel:
         self._gram_log_probability = np.concatenate(
             [arrays["gram_log_probability"], arrays["unseen_gram"].astype(np.float16)])
         self._unknown_word = math.log(settings.lexicon_min_frequency)
+        # Accent-less spellings: one row per (spelling, list), sorted by the spelling's key.
+        self._folded_keys = arrays["folded_keys"]
+        self._folded_lists = arrays["folded_lists"]
+        self._folded_log_frequency = arrays["folded_log_frequency"]
 
     def lexicon_scores(self, word: str, floor: float) -> np.ndarray:
         """Log frequency of a (lower-case) word in each list; ``floor`` where a list lacks it."""
@@ -100,6 +132,22 @@ class WordModel:
             if row < len(keys) and keys[row] == key:
                 return np.maximum(self._word_log_frequency[row], floor)
         return np.full(len(self.lists), floor, dtype=np.float32)
+
+    def folded_scores(self, word: str, floor: float) -> np.ndarray | None:
+        """For an ASCII word: the log frequency, in each list, of its commonest word that loses
+        its accents to this spelling ("edicin", "edicion": "edición"); ``floor`` where a list
+        has none. None when no list has such a word."""
+        keys = self._folded_keys
+        key = np.uint64(word_hash(word))
+        row = int(np.searchsorted(keys, key))
+        if row >= len(keys) or keys[row] != key:
+            return None
+        scores = np.full(len(self.lists), floor, dtype=np.float32)
+        while row < len(keys) and keys[row] == key:
+            column = int(self._folded_lists[row])
+            scores[column] = max(scores[column], float(self._folded_log_frequency[row]))
+            row += 1
+        return scores
 
     def ngram_scores(self, word: str) -> np.ndarray:
         """Log-likelihood of a word's spelling under each list's character n-gram model."""
@@ -112,6 +160,7 @@ def _build(lists: Sequence[str], settings: WordModelSettings) -> dict[str, np.nd
     import wordfreq
 
     word_columns: dict[int, np.ndarray] = {}
+    folded: dict[tuple[int, int], float] = {}
     gram_counts: list[Counter[str]] = []
     for column, name in enumerate(lists):
         counts: Counter[str] = Counter()
@@ -123,12 +172,20 @@ def _build(lists: Sequence[str], settings: WordModelSettings) -> dict[str, np.nd
             if row is None:
                 row = word_columns[key] = np.full(len(lists), -np.inf, dtype=np.float32)
             row[column] = max(row[column], math.log(frequency))
+            for form in stripped_forms(word):
+                cell = (word_hash(form), column)
+                folded[cell] = max(folded.get(cell, -math.inf), math.log(frequency))
             if frequency >= settings.ngram_min_frequency:
                 counts.update(_grams(word, settings.max_ngram))
         gram_counts.append(counts)
     keys = np.array(sorted(word_columns), dtype=np.uint64)
     word_log_frequency = np.stack([word_columns[int(key)] for key in keys]) if len(keys) else \
         np.zeros((0, len(lists)), dtype=np.float32)
+
+    cells = sorted(folded)
+    folded_keys = np.array([key for key, _ in cells], dtype=np.uint64)
+    folded_lists = np.array([column for _, column in cells], dtype=np.uint8)
+    folded_log_frequency = np.array([folded[cell] for cell in cells], dtype=np.float16)
 
     overall: Counter[str] = Counter()
     for counts in gram_counts:
@@ -155,6 +212,9 @@ def _build(lists: Sequence[str], settings: WordModelSettings) -> dict[str, np.nd
         "gram_keys": np.array(grams, dtype=f"<U{settings.max_ngram}"),
         "gram_log_probability": gram_log_probability.astype(np.float16),
         "unseen_gram": np.log(alpha / denominators).astype(np.float32),
+        "folded_keys": folded_keys,
+        "folded_lists": folded_lists,
+        "folded_log_frequency": folded_log_frequency,
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 from intake.config import Config
 from intake.config.schema import Language
 from intake.pipeline import Taggers
-from intake.taggers.language import UNDETERMINED, LanguageDetector, LanguageGuess
+from intake.taggers.language import UNDETERMINED, DetectorSettings, LanguageDetector, LanguageGuess
 
 SENTENCES = {
     "en": "My GP surgery never answers the phone and the receptionist was rude to my mother.",
@@ -132,6 +132,28 @@ def test_single_words_and_word_pairs(detector: LanguageDetector, text: str, code
     guess = detector.detect(text)
     assert guess.code == code
     assert 0.5 < guess.confidence <= 0.99
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("operacin", "es"),             # "operación" whose accented letter a broken encoding deleted
+    ("habitacin", "es"),
+    ("telfono", "es"),
+    ("mulumesc", "ro"),             # "mulțumesc"
+    ("informacin tcnica", "es"),
+])
+def test_words_that_lost_their_accents_are_looked_up_without_them(
+        config: Config, detector: LanguageDetector, text: str, code: str) -> None:
+    without = LanguageDetector(config.languages.languages,
+                               settings=DetectorSettings(accentless_lookup=False),
+                               no_signal=frozenset(config.languages.no_signal_words))
+    guess = detector.detect(text)
+    assert guess.code == code
+    assert guess.confidence > 0.9 > without.detect(text).confidence
+
+
+def test_romanian_cedillas_read_as_commas_below(detector: LanguageDetector) -> None:
+    assert detector.detect("ştiinţă") == detector.detect("știință")
+    assert detector.detect("ştiinţă").code == "ro"
 
 
 @pytest.mark.parametrize(("text", "code"), [

@@ -16,6 +16,8 @@ from intake.taggers.language.words import (
     WordModel,
     WordModelSettings,
     cache_dir,
+    lexicon_form,
+    stripped_forms,
     word_hash,
     word_model,
     words_of,
@@ -58,6 +60,28 @@ def test_words_are_lower_cased_unless_asked_not_to() -> None:
     assert words_of("DON\u2019T", lower=False) == ["DON'T"]
 
 
+def test_the_lexicon_form_is_lower_case_with_romanian_commas_below() -> None:
+    """wordfreq's Romanian list spells ș and ț with a comma below; people often type a cedilla."""
+    assert lexicon_form("Ştiinţă") == "știință"
+    assert lexicon_form("știință") == "știință"
+    assert lexicon_form("Dziękuję") == "dziękuję"
+
+
+@pytest.mark.parametrize(("word", "forms"), [
+    ("edición", {"edicion", "edicin"}),      # accents stripped, or deleted by a broken encoding
+    ("mañana", {"manana", "maana"}),
+    ("který", {"ktery", "kter"}),
+    ("łódka", {"dka"}),                       # ł has no decomposition: only deletion is ASCII
+    ("łódź", set()),                          # ... and one letter is too short to be a key
+    ("hospital", set()),                      # already plain
+    ("é", set()),                             # too short once stripped of its accent
+    ("شکریہ", set()),                         # not Latin script
+])
+def test_stripped_forms_are_the_ascii_spellings_a_word_takes_without_accents(
+        word: str, forms: set[str]) -> None:
+    assert stripped_forms(word) == forms
+
+
 # -- word_hash ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("word", "key"), [
@@ -96,6 +120,16 @@ def test_the_lexicon_gives_each_lists_log_frequency(model: WordModel) -> None:
 def test_a_word_no_list_has_and_a_floor_above_a_frequency_give_the_floor(model: WordModel) -> None:
     assert np.array_equal(model.lexicon_scores("qqqxz", FLOOR), [FLOOR, FLOOR])
     assert np.array_equal(model.lexicon_scores("je", -1.0), [-1.0, -1.0])
+
+
+def test_accentless_spellings_find_the_words_that_lose_their_accents(model: WordModel) -> None:
+    ktery = model.folded_scores("ktery", FLOOR)          # "který": Czech
+    assert ktery is not None and ktery[0] > FLOOR and ktery[1] == FLOOR
+    ktor = model.folded_scores("ktor", FLOOR)            # "ktorý" with its accent deleted: Slovak
+    assert ktor is not None and ktor[0] == FLOOR and ktor[1] > FLOOR
+    assert ktery[0] == pytest.approx(float(model.lexicon_scores("který", FLOOR)[0]), abs=0.01)
+    assert model.folded_scores("qqqxz", FLOOR) is None
+    assert model.folded_scores("který", FLOOR) is None   # only accent-less spellings are keys
 
 
 @pytest.mark.parametrize(("word", "better"), [
@@ -149,7 +183,8 @@ def test_the_first_use_builds_and_writes_the_cache(cache: Path, monkeypatch: pyt
     (path,) = cached_files(cache)
     with np.load(path) as stored:
         assert set(stored.files) == {"word_keys", "word_log_frequency", "gram_keys",
-                                     "gram_log_probability", "unseen_gram"}
+                                     "gram_log_probability", "unseen_gram", "folded_keys",
+                                     "folded_lists", "folded_log_frequency"}
     assert not [p for p in cache.iterdir() if p not in cached_files(cache)], "no temporary file left"
 
 
