@@ -34,8 +34,9 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
         try:
             user = create_account(session, email, role, password, runtime.intake.clock(),
                                   display_name=display_name, actor=f"cli:{getpass.getuser()}")
+            user.must_change_password = generated
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Created {user.role} account {user.email}.")
     if generated:
-        click.echo(f"Password (shown once; ask them to change it): {password}")
+        click.echo(f"Password (shown once; they must change it when they first sign in): {password}")

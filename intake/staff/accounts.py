@@ -112,10 +112,12 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
 
 
 def set_password(session: Session, user: StaffUser, password: str, now: datetime,
-                 actor: str) -> None:
-    """A new password also ends every session made with the old one."""
+                 actor: str, temporary: bool = False) -> None:
+    """A new password also ends every session made with the old one. A ``temporary`` one (made
+    by an admin or the CLI) must be changed by its owner before they can do anything else."""
     check_password_strength(password, user.email)
     user.password_hash = _hasher.hash(password)
+    user.must_change_password = temporary
     user.session_version += 1
     user.failed_logins, user.locked_until = 0, None
     audit(session, actor, "staff.password-changed", user, now)

@@ -59,6 +59,7 @@ def create_with_temporary_password(session: Session, email: str, display_name: s
     password = temporary_password(email)
     user = create_user(session, email, role, password, now, display_name=display_name.strip(),
                        actor=actor)
+    user.must_change_password = True
     return user, password
 
 
@@ -118,6 +119,6 @@ def reset_password(session: Session, user: StaffUser, now: datetime, actor: str,
     if user.id == acting_user_id:
         raise AccountError("Change your own password on your account page.")
     password = temporary_password(user.email)
-    set_password(session, user, password, now, actor=actor)
+    set_password(session, user, password, now, actor=actor, temporary=True)
     audit(session, actor, "staff.password-reset", user, now)
     return password

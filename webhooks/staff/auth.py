@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required
 
 from intake.staff.permissions import Action, can
@@ -36,6 +36,7 @@ class StaffPrincipal(UserMixin):
         self.display_name = user.display_name
         self.role = user.role
         self.session_version = user.session_version
+        self.must_change_password = user.must_change_password
 
     def get_id(self) -> str:
         return f"{self.user_id}:{self.session_version}"
@@ -94,6 +95,9 @@ def requires(action: Action) -> Callable[[View], View]:
         @wraps(view)
         @login_required
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            if current_user.must_change_password:
+                flash("Choose a new password before you go on: the one you have was temporary.")
+                return redirect(url_for("staff.account"))
             if not current_user.can(action):
                 abort(403)
             return view(*args, **kwargs)

@@ -36,6 +36,9 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None]
     # Changes whenever the password does, so sessions made with the old one stop working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set while the password is a temporary one an admin (or the CLI) made: every workspace
+    # page sends them to change it first, so a password someone else has seen is not kept.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None]
 

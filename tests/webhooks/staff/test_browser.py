@@ -14,13 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
+from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config
 from intake.message import Answers, Consent, IncomingMessage
 from intake.settings import Settings
+from intake.staff import consultations as consultations_core
 from intake.staff.accounts import create_user
+from intake.staff.consultations import ConsultationDetails
 from intake.storage import migrate
 from intake.storage.database import make_engine
 from intake.storage.models import (
@@ -32,9 +36,12 @@ from intake.storage.models import (
     TrackerItem,
 )
 from tests.conftest import FIXED_NOW, settings_env
+from tests.intake.staff.synthetic_feedback import add_feedback
 from tests.intake.synthetic_people import phone
 from tests.webhooks.browser import CHROMIUM, SCREENSHOTS, chromium, isolated_context, serving
 from webhooks import create_app
+from webhooks.runtime import CHAT_KEY
+from webhooks.sms.settings import TwilioSettings
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"the browser tests drive Debian Chromium at {CHROMIUM}, "
@@ -86,6 +93,7 @@ class Server:
     runtime: Runtime
     references: dict[str, str]   # Person.key -> feedback reference
     tracker_id: int
+    app: Flask
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -123,7 +131,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, config: Config) -> Iterator
     app = create_app({}, runtime=runtime)
     try:
         with serving(app, "staff-browser-server") as base_url:
-            yield Server(base_url, runtime, references, tracker_id)
+            yield Server(base_url, runtime, references, tracker_id, app)
     finally:
         engine.dispose()
 
@@ -358,3 +366,169 @@ def test_the_sign_in_is_audited_with_the_staff_actor(page: Page, server: Server)
                                  .order_by(AuditEvent.id.desc())).first()
     assert latest is not None
     assert latest.actor == ACTOR
+
+
+# -- every other staff page, as an admin -------------------------------------------------------
+
+ADMIN = "admin@example.org"
+ADMIN_NAME = "Ada Admin"
+CONSULTATION_SLUG = "maternity-2026"
+CONSULTATION_TITLE = "Maternity: what matters"
+TELEGRAM_CHAT = "5550001234"
+UNKNOWN_PHONE = "+447700900999"
+
+
+def axe_checker(page: Page) -> tuple[Callable[[str], None], dict[str, list[tuple[str, str, list[object]]]]]:
+    """check(name) screenshots the page and runs axe-core on it; violations are kept by page."""
+    axe = axe_sync.Axe()
+    violations: dict[str, list[tuple[str, str, list[object]]]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("load")
+        screenshot(page, name)
+        results = axe.run(page)
+        assert results.response["passes"], f"axe-core checked nothing on {name}"
+        found = [(v["id"], v["impact"], [node["target"] for node in v["nodes"]])
+                 for v in results.response["violations"]]
+        if found:
+            violations[name] = found
+    return check, violations
+
+
+def seed_admin_pages(server: Server) -> None:
+    """An admin, an open consultation with what came in, and a Telegram /forget request."""
+    runtime = server.runtime
+    with runtime.sessions.begin() as session:
+        create_user(session, ADMIN, "admin", PASSWORD, FIXED_NOW, display_name=ADMIN_NAME)
+        consultation = consultations_core.create_consultation(
+            session, runtime.config,
+            ConsultationDetails(slug=CONSULTATION_SLUG, title=CONSULTATION_TITLE,
+                                questions={"en": "What would make maternity care better?",
+                                           "ur": "زچگی کی دیکھ بھال کو کیا بہتر بنائے گا؟"},
+                                sms_keyword="BABY"),
+            "staff:seed@example.org", FIXED_NOW)
+        consultations_core.open_consultation(session, consultation, "staff:seed@example.org", FIXED_NOW)
+        session.flush()
+        add_feedback(session, 9001, channel="web", language="en", fft="good",
+                     text="The midwives explained everything.", consultation=consultation)
+        add_feedback(session, 9002, channel="sms", language="ur", fft="poor",
+                     text="ترجمان نہیں تھا۔", consultation=consultation)
+    result = runtime.intake.ingest(IncomingMessage(
+        "telegram", "9001", "Please forget what I said about the GP receptionist.",
+        sender=TELEGRAM_CHAT, received_at=FIXED_NOW))
+    assert result.reference, result
+    server.app.extensions[CHAT_KEY].request_erasure("telegram", TELEGRAM_CHAT)
+
+
+def test_an_admin_can_use_every_other_staff_page_accessibly(page: Page, server: Server) -> None:
+    check_axe, violations = axe_checker(page)
+    seed_admin_pages(server)
+    app = server.app
+    # entry points on the consultation page: the SMS number and the Telegram bot as well as the form
+    before = app.config["TWILIO"], app.config["TELEGRAM"]
+    app.config["TWILIO"] = TwilioSettings("AC1", "token", "+447700900123", "", "")
+    app.config["TELEGRAM"] = TelegramSettings("t", "", "", bot_username="involve_test_bot")
+    try:
+        visit_admin_pages(page, server, check_axe)
+    finally:
+        app.config["TWILIO"], app.config["TELEGRAM"] = before
+    assert violations == {}, "axe violations: " + "; ".join(
+        f"{name}: {found}" for name, found in violations.items())
+
+
+def visit_admin_pages(page: Page, server: Server, check_axe: Callable[[str], None]) -> None:
+    # -- signed out: the sign-in page, then a wrong password --------------------------------------
+    page.goto(server.url("/staff/login"))
+    assert heading(page) == "Sign in to the engagement workspace"
+    check_axe("admin-01-sign-in")
+    page.get_by_label("Email address", exact=True).fill(ADMIN)
+    page.get_by_label("Password", exact=True).fill("not the password")
+    click_and_wait(page, page.get_by_role("button", name="Sign in", exact=True))
+    summary = page.locator(".nhsuk-error-summary")
+    assert "Enter a correct email address and password" in summary.inner_text()
+    check_axe("admin-02-sign-in-wrong-password")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    click_and_wait(page, page.get_by_role("button", name="Sign in", exact=True))
+    assert "/staff/login" not in page.url, f"still on the sign-in page: {page.url}"
+
+    # -- your account ---------------------------------------------------------------------------
+    page.goto(server.url("/staff/account"))
+    assert heading(page)
+    check_axe("admin-03-account")
+
+    # -- users: the list, one user, a new user with errors ------------------------------------------
+    page.goto(server.url("/staff/users"))
+    assert heading(page) == "Users"
+    check_axe("admin-04-users")
+    click_and_wait(page, page.get_by_role("link", name="Rita Reviewer", exact=True))
+    assert heading(page) == "Rita Reviewer"
+    check_axe("admin-05-user")
+    page.goto(server.url("/staff/users/new"))
+    click_and_wait(page, page.get_by_role("button", name="Add user", exact=True))
+    assert page.locator(".nhsuk-error-summary").count() == 1
+    assert page.locator(".nhsuk-error-message").count() == 3
+    check_axe("admin-06-user-new-errors")
+
+    # -- consultations: the list, one (entry points, QR code), a new one with errors, materials -----
+    page.goto(server.url("/staff/consultations"))
+    assert heading(page) == "Consultations"
+    check_axe("admin-07-consultations")
+    click_and_wait(page, page.get_by_role("link", name=CONSULTATION_TITLE, exact=True))
+    assert heading(page) == CONSULTATION_TITLE
+    assert page.locator("#form-url").inner_text().endswith(f"/feedback/c/{CONSULTATION_SLUG}")
+    assert page.locator("#telegram-url").count() == 1
+    qr = page.locator("img.staff-qr")
+    qr.wait_for()
+    assert page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
+    check_axe("admin-08-consultation")
+    click_and_wait(page, page.get_by_role("link", name="Printable poster", exact=True))
+    check_axe("admin-09-consultation-poster")
+    page.goto(server.url(f"/staff/consultations/{CONSULTATION_SLUG}/report"))
+    check_axe("admin-10-consultation-report")
+    page.goto(server.url("/staff/consultations/new"))
+    click_and_wait(page, page.get_by_role("button", name="Create consultation", exact=True))
+    assert page.locator(".nhsuk-error-summary").count() == 1
+    check_axe("admin-11-consultation-new-errors")
+
+    # -- the tracker: the list and a new item with errors ------------------------------------------
+    page.goto(server.url("/staff/tracker"))
+    check_axe("admin-12-tracker")
+    page.goto(server.url("/staff/tracker/new"))
+    click_and_wait(page, page.get_by_role("button", name="Create tracker item", exact=True))
+    assert page.locator(".nhsuk-error-summary").count() == 1
+    check_axe("admin-13-tracker-new-errors")
+
+    # -- privacy: the waiting request, finding someone with the keyboard, an unknown person --------
+    page.goto(server.url("/staff/privacy"))
+    assert heading(page) == "Privacy requests"
+    assert page.locator("#erasure-requests tbody tr").count() == 1
+    assert "Telegram" in page.locator("#erasure-requests tbody tr").inner_text()
+    check_axe("admin-14-privacy")
+    press_until(page, "Tab", lambda: focused(page)["name"] == "kind", limit=60)
+    page.keyboard.press("Space")
+    assert page.get_by_label("Phone number", exact=True).is_checked()
+    page.keyboard.press("ArrowDown")    # the radio group's own keys: the next choice, checked
+    assert page.get_by_label("Telegram user id", exact=True).is_checked()
+    press_until(page, "Tab", lambda: focused(page)["id"] == "value", limit=5)
+    page.keyboard.type(TELEGRAM_CHAT)
+    screenshot(page, "admin-15-privacy-find-keyboard")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    assert heading(page) == "What is held about this person"
+    check_axe("admin-16-privacy-person")
+    page.goto(server.url("/staff/privacy"))
+    page.get_by_label("Phone number", exact=True).check()
+    page.get_by_label("What they gave", exact=True).fill(UNKNOWN_PHONE)
+    click_and_wait(page, page.get_by_role("button", name="Find", exact=True))
+    assert page.locator(".nhsuk-error-summary").count() == 1
+    check_axe("admin-17-privacy-unknown-person")
+
+    # -- the configuration files (skipped while the pages are not there yet) -----------------------
+    listing = page.goto(server.url("/staff/configuration"))
+    if listing is not None and listing.status == 200:
+        assert heading(page)
+        check_axe("admin-18-configuration")
+        opened = page.goto(server.url("/staff/configuration/pipeline.toml"))
+        assert opened is not None and opened.status == 200
+        check_axe("admin-19-configuration-file")

@@ -233,3 +233,28 @@ def test_the_last_active_admin_stays(runtime: Runtime) -> None:
             change_role(session, only, "viewer", FIXED_NOW, "cli", acting_user_id=0)
         with pytest.raises(AccountError, match="last active admin"):
             set_active(session, only, False, FIXED_NOW, "cli", acting_user_id=0)
+
+
+# -- temporary passwords must be changed ------------------------------------------------------
+
+def test_a_temporary_password_must_be_changed_before_anything_else(
+        app: Flask, runtime: Runtime, staff_client: Callable[[str], FlaskClient]) -> None:
+    admin = staff_client("admin")
+    created = admin.post("/staff/users/new", data={
+        "csrf_token": csrf_token(admin, "/staff/users/new"), "email": "new.starter@example.org",
+        "display_name": "New Starter", "role": "reviewer"})
+    password = re.search(r'id="temporary-password">([^<]+)<', created.get_data(as_text=True))
+    assert password, created.get_data(as_text=True)
+    newcomer = app.test_client()
+    assert sign_in(newcomer, "new.starter@example.org", password.group(1)).status_code == 302
+    for path in ("/staff/queue", "/staff/tracker", "/staff/reports"):
+        response = newcomer.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/staff/account")
+    page = newcomer.get("/staff/account").get_data(as_text=True)
+    assert "temporary password" in page
+    changed = newcomer.post("/staff/account/password", data={
+        "csrf_token": csrf_token(newcomer, "/staff/account"), "current_password": password.group(1),
+        "new_password": "a long passphrase of my own"})
+    assert changed.status_code == 302
+    assert sign_in(newcomer, "new.starter@example.org", "a long passphrase of my own").status_code == 302
+    assert newcomer.get("/staff/queue").status_code == 200

@@ -1,5 +1,5 @@
 """data protection and repeat deliveries: when an item was erased, its original text or a raw
-payload removed; when a chat turn's answer was final
+payload removed; when a chat turn's answer was final; temporary staff passwords
 
 Revision ID: 0005
 Revises: 0004
@@ -25,11 +25,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("payload_removed_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("conversation_turn") as batch:
         batch.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("staff_user") as batch:
+        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
     # Turns stored before this revision were answered when they were stored.
     op.execute("UPDATE conversation_turn SET answered_at = created_at")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff_user") as batch:
+        batch.drop_column("must_change_password")
     with op.batch_alter_table("conversation_turn") as batch:
         batch.drop_column("answered_at")
     with op.batch_alter_table("inbound_message") as batch:
