@@ -22,6 +22,7 @@ from intake import pipeline
 from intake.campaigns.reply_links import invitations_for, recent_invitations
 from intake.config import Config
 from intake.contributors import contributor_for, known_languages, record_answers, sender_languages
+from intake.link_decisions import removed_targets
 from intake.message import IncomingMessage, message_from_json, message_to_json
 from intake.pipeline import Draft, PipelineContext, RejectedMessage, Taggers
 from intake.pipeline.stages.needs import need_code
@@ -249,8 +250,11 @@ class Intake:
         consultations = set(session.scalars(select(FeedbackConsultationLink.consultation_id)
                                             .where(FeedbackConsultationLink.feedback_id
                                                    == feedback.id)))
+        removed = removed_targets(session, feedback.id)
         added = 0
         for link in draft.links:
+            if (link.target, link.target_id) in removed:
+                continue  # a member of staff took this link away
             if link.target == "tracker" and link.target_id not in tracker:
                 session.add(FeedbackTrackerLink(feedback_id=feedback.id,
                                                 tracker_item_id=link.target_id,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from intake.config import Config
 from intake.feedback_query import FeedbackFilters, count, facet_counts
+from intake.link_decisions import forget_removed, remember_removed
 from intake.references import normalise_reference
 from intake.staff.dates import local_date
 from intake.staff.labels import Count, Labels
@@ -258,6 +259,7 @@ def link_feedback(session: Session, item: TrackerItem, text: str, actor: str,
         else:
             session.add(FeedbackTrackerLink(feedback_id=feedback_id, tracker_item_id=item.id,
                                             linked_by=actor, created_at=now))
+            forget_removed(session, feedback_id, "tracker", item.id)
             result.linked.append(reference)
     if result.linked:
         _audit(session, actor, "tracker.feedback-linked", item, now, {"references": result.linked})
@@ -274,6 +276,7 @@ def unlink_feedback(session: Session, item: TrackerItem, reference: str, actor: 
     if link is None:
         return False
     session.delete(link)
+    remember_removed(session, link.feedback_id, "tracker", item.id, actor, now)
     _audit(session, actor, "tracker.feedback-unlinked", item, now,
            {"reference": reference, "rule": link.rule_id, "linked_by": link.linked_by})
     return True

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.config import Config
+from intake.link_decisions import forget_removed, remember_removed
 from intake.pipeline.stages.needs import need_code
 from intake.references import normalise_reference
 from intake.staff.validation import Invalid, check_length, clean_text
@@ -221,6 +222,7 @@ def link_tracker(session: Session, feedback: Feedback, tracker_item_id: int, act
         return False
     session.add(FeedbackTrackerLink(feedback_id=feedback.id, tracker_item_id=item.id,
                                     linked_by=actor, created_at=now))
+    forget_removed(session, feedback.id, "tracker", item.id)
     _audit(session, actor, "feedback.linked", feedback, now,
            {"target": "tracker", "tracker_item_id": item.id, "title": item.title})
     return True
@@ -234,6 +236,7 @@ def unlink_tracker(session: Session, feedback: Feedback, tracker_item_id: int, a
     if link is None:
         return False
     session.delete(link)
+    remember_removed(session, feedback.id, "tracker", tracker_item_id, actor, now)
     _audit(session, actor, "feedback.unlinked", feedback, now,
            {"target": "tracker", "tracker_item_id": tracker_item_id,
             "made_by": link.linked_by or f"rule:{link.rule_id}"})
@@ -251,6 +254,7 @@ def link_consultation(session: Session, feedback: Feedback, consultation_id: int
         return False
     session.add(FeedbackConsultationLink(feedback_id=feedback.id, consultation_id=consultation.id,
                                          linked_by=actor, created_at=now))
+    forget_removed(session, feedback.id, "consultation", consultation.id)
     _audit(session, actor, "feedback.linked", feedback, now,
            {"target": "consultation", "consultation": consultation.slug})
     return True
@@ -265,6 +269,7 @@ def unlink_consultation(session: Session, feedback: Feedback, consultation_id: i
         return False
     slug = session.scalar(select(Consultation.slug).where(Consultation.id == consultation_id))
     session.delete(link)
+    remember_removed(session, feedback.id, "consultation", consultation_id, actor, now)
     _audit(session, actor, "feedback.unlinked", feedback, now,
            {"target": "consultation", "consultation": slug,
             "made_by": link.linked_by or f"rule:{link.rule_id}"})

@@ -20,6 +20,7 @@ from intake.storage.models.engagement import (
     FeedbackTrackerLink,
     RagRating,
     RagRatingChange,
+    RemovedLink,
     TrackerItem,
     TrackerStatus,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "RagRating",
     "RagRatingChange",
     "RecordedNeed",
+    "RemovedLink",
     "Role",
     "StaffUser",
     "Tag",

@@ -108,6 +108,22 @@ class FeedbackTrackerLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RemovedLink(Base):
+    """A link a member of staff removed: routing re-runs (`intake reprocess`) must not add it
+    back. Linking it again by hand forgets the removal. ``target`` is "tracker" or
+    "consultation"."""
+
+    __tablename__ = "removed_link"
+    __table_args__ = (UniqueConstraint("feedback_id", "target", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), index=True)
+    target: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int]
+    removed_by: Mapped[str] = mapped_column(String(200))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FeedbackConsultationLink(Base):
     """Feedback linked to a consultation, by a routing rule or by a member of staff."""
 

@@ -1,5 +1,6 @@
 """data protection and repeat deliveries: when an item was erased, its original text or a raw
-payload removed; when a chat turn's answer was final; temporary staff passwords
+payload removed; when a chat turn's answer was final; temporary staff passwords; links staff
+removed (so routing re-runs leave them removed)
 
 Revision ID: 0005
 Revises: 0004
@@ -25,6 +26,21 @@ def upgrade() -> None:
         batch.add_column(sa.Column("payload_removed_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("conversation_turn") as batch:
         batch.add_column(sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "removed_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("feedback_id", sa.Integer(), nullable=False),
+        sa.Column("target", sa.String(length=16), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("removed_by", sa.String(length=200), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["feedback_id"], ["feedback.id"],
+                                name=op.f("fk_removed_link_feedback_id_feedback")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_removed_link")),
+        sa.UniqueConstraint("feedback_id", "target", "target_id",
+                            name=op.f("uq_removed_link_feedback_id_target_target_id")),
+    )
+    op.create_index(op.f("ix_removed_link_feedback_id"), "removed_link", ["feedback_id"], unique=False)
     with op.batch_alter_table("staff_user") as batch:
         batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
@@ -33,6 +49,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_removed_link_feedback_id"), table_name="removed_link")
+    op.drop_table("removed_link")
     with op.batch_alter_table("staff_user") as batch:
         batch.drop_column("must_change_password")
     with op.batch_alter_table("conversation_turn") as batch:
