@@ -1,9 +1,11 @@
-"""A local stand-in for Twilio's REST API: just `POST /2010-04-01/Accounts/{sid}/Messages.json`.
+"""A local stand-in for Twilio's REST API: `POST` and `GET /2010-04-01/Accounts/{sid}/Messages.json`.
 
 It runs on 127.0.0.1 on a free port, records every request exactly as it arrived, and answers like
-Twilio does: 201 with the new message as JSON, or (for numbers the test names) 429 with
-Retry-After, 500, 400 with Twilio error 21610 (the person texted STOP to the sender) or 400 with
-error 21211 (not a valid number).
+Twilio does. POST (send): 201 with the new message as JSON, or (for numbers the test names) 429
+with Retry-After, 500, 400 with Twilio error 21610 (the person texted STOP to the sender) or 400
+with error 21211 (not a valid number). GET (list): the message log (``messages``: what the test
+added, and what was sent), newest first, filtered by To, From and DateSent</> and split into
+Twilio's pages (Page, PageSize, next_page_uri); or ``listing_error`` when the test sets one.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from twilio.http.http_client import TwilioHttpClient
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-zA-Z]+)/Messages\.json$")
 SOCKET_TIMEOUT = 5.0
+DEFAULT_PAGE_SIZE = 50  # Twilio's
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class FakeTwilio:
     server_error: set[str] = field(default_factory=set)
     opted_out: set[str] = field(default_factory=set)
     invalid: set[str] = field(default_factory=set)  # answered 400 with error 21211
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the log GET lists
+    listing_error: tuple[int, int, str] | None = None  # (HTTP status, Twilio code, message) for GET
     requests: list[RecordedRequest] = field(default_factory=list)
     base_url: str = ""
     _sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -63,6 +70,45 @@ class FakeTwilio:
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def add_message(self, sender: str, to: str, body: str, sent_at: datetime,
+                    direction: str = "inbound", sid: str | None = None,
+                    account_sid: str = "AC" + "1" * 32) -> str:
+        """Put a message in the log, as Twilio shows it in a list (dates in RFC 2822)."""
+        sid = sid or self.next_sid()
+        date = format_datetime(sent_at.astimezone(UTC))
+        with self._lock:
+            self.messages.append({
+                "sid": sid, "account_sid": account_sid, "from": sender, "to": to, "body": body,
+                "direction": direction, "status": "received" if direction == "inbound" else "sent",
+                "date_created": date, "date_updated": date, "date_sent": date,
+                "num_segments": "1", "num_media": "0", "api_version": "2010-04-01",
+                "messaging_service_sid": None, "price": None, "price_unit": "GBP",
+                "error_code": None, "error_message": None,
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+            })
+        return sid
+
+    def listed(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """The log filtered as Twilio filters it (DateSent> and DateSent< are inclusive)."""
+        after, before = _when(query.get("DateSent>")), _when(query.get("DateSent<"))
+
+        def keep(message: dict[str, Any]) -> bool:
+            sent = parsedate_to_datetime(message["date_sent"])
+            return (query.get("To", message["to"]) == message["to"]
+                    and query.get("From", message["from"]) == message["from"]
+                    and (after is None or sent >= after) and (before is None or sent <= before))
+
+        with self._lock:
+            found = [m for m in self.messages if keep(m)]
+        return sorted(found, key=lambda m: parsedate_to_datetime(m["date_sent"]), reverse=True)
+
+
+def _when(value: str | None) -> datetime | None:
+    """What the twilio library sends for a date filter: 2026-11-02T10:30:00Z (or a bare date)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=UTC)
 
 
 def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
@@ -115,6 +161,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                     "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})
             else:
                 sid = fake.next_sid()
+                fake.add_message(form.get("From") or "", to, form.get("Body", ""),
+                                 datetime.now(UTC), "outbound-api", sid, match["account"])
                 self._answer(201, {
                     "sid": sid, "account_sid": match["account"], "to": to,
                     "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
@@ -123,6 +171,41 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                     "price": None, "price_unit": "GBP", "error_code": None, "error_message": None,
                     "uri": f"/2010-04-01/Accounts/{match['account']}/Messages/{sid}.json",
                 })
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+            fake.record(RecordedRequest("GET", self.path, query, self.headers.get("Authorization", "")))
+            match = MESSAGES_PATH.match(url.path)
+            if match is None:
+                self._answer(404, {"code": 20404, "message": "The requested resource was not found",
+                                   "more_info": "https://www.twilio.com/docs/errors/20404",
+                                   "status": 404})
+                return
+            if fake.listing_error is not None:
+                status, code, message = fake.listing_error
+                self._answer(status, {"code": code, "message": message, "status": status,
+                                      "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+                return
+            size, number = int(query.get("PageSize") or DEFAULT_PAGE_SIZE), int(query.get("Page") or 0)
+            found = fake.listed(query)
+            page = found[number * size:(number + 1) * size]
+            filters = {k: v for k, v in query.items() if k not in ("Page", "PageToken", "PageSize")}
+
+            def uri(page_number: int, token: str | None = None) -> str:
+                params = {**filters, "PageSize": size, "Page": page_number}
+                if token:
+                    params["PageToken"] = token
+                return f"{url.path}?{urlencode(params)}"
+
+            more = (number + 1) * size < len(found)
+            self._answer(200, {
+                "messages": page, "page": number, "page_size": size,
+                "start": number * size, "end": number * size + max(len(page) - 1, 0),
+                "uri": uri(number), "first_page_uri": uri(0),
+                "previous_page_uri": uri(number - 1) if number else None,
+                "next_page_uri": uri(number + 1, "PA" + page[-1]["sid"]) if more else None,
+            })
 
     return Handler
 
