@@ -18,6 +18,7 @@ class Action(StrEnum):
     SEE_UNREDACTED = "see-unredacted"
     MANAGE_USERS = "manage-users"
     HANDLE_ERASURE = "handle-erasure"
+    MANAGE_CONFIGURATION = "manage-configuration"  # the TOML configuration files
     USE_API = "use-api"
 
 
@@ -35,6 +36,7 @@ MINIMUM_ROLE = {
     Action.SEE_UNREDACTED: Role.ADMIN,
     Action.MANAGE_USERS: Role.ADMIN,
     Action.HANDLE_ERASURE: Role.ADMIN,
+    Action.MANAGE_CONFIGURATION: Role.ADMIN,
 }
 
 

@@ -17,7 +17,8 @@ from webhooks.security_headers import ALWAYS, HSTS
 
 PUBLIC_PAGES = ["/", "/feedback", "/privacy", "/feedback?lang=ur", "/no-such-page"]
 STAFF_PAGES = ["/staff/queue", "/staff/tracker", "/staff/consultations", "/staff/reports",
-               "/staff/reports/print", "/staff/users", "/staff/account"]
+               "/staff/reports/print", "/staff/users", "/staff/account", "/staff/configuration",
+               "/staff/configuration/pipeline.toml", "/staff/privacy"]
 
 
 def policy(response: object) -> dict[str, str]:

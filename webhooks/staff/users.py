@@ -24,7 +24,8 @@ from webhooks.staff.blueprint import blueprint
 ROLE_HINTS = {
     Role.VIEWER: "Reads the queue (redacted text), the tracker and reports.",
     Role.REVIEWER: "Also triages, tags, links, replies and sends campaigns.",
-    Role.ADMIN: "Also manages users, the tracker, consultations, unredacted text and erasure.",
+    Role.ADMIN: ("Also manages users, the tracker, consultations, the configuration, unredacted text "
+                 "and erasure."),
 }
 
 
