@@ -70,7 +70,7 @@ def _digits(text: str) -> str:
 
 def _numbers(text: str) -> list[int] | None:
     parts = [p for p in re.split(r"[\s,;.&+]+|\band\b", _digits(text).strip()) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isdecimal() for p in parts):
         return None
     return [int(p) for p in parts]
 

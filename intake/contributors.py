@@ -25,8 +25,16 @@ LANGUAGE_HISTORY = 20
 PREFERRED_LANGUAGE_WEIGHT = 2.0
 
 
+def normalise_address(channel: str, address: str) -> str:
+    """One spelling per address, so a look-up hash finds it however it was typed: email
+    addresses are kept in lower case (nobody's mail depends on capitals in practice)."""
+    address = address.strip()
+    return address.lower() if channel == "email" else address
+
+
 def find_address(session: Session, vault: ContactVault, channel: str,
                  address: str) -> ContactAddress | None:
+    address = normalise_address(channel, address)
     return session.scalar(select(ContactAddress).where(
         ContactAddress.channel == channel,
         ContactAddress.address_hash == vault.lookup_hash(channel, address)))
@@ -39,6 +47,7 @@ def contributor_for(session: Session, vault: ContactVault, channel: str, address
     Two first messages from one new number can race; the unique (channel, hash) constraint lets
     one win and the other picks up the winner's record.
     """
+    address = normalise_address(channel, address)
     existing = find_address(session, vault, channel, address)
     if existing is None:
         try:

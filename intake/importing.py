@@ -102,7 +102,12 @@ def read_csv(path: Path) -> SourceTable:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    except csv.Error as exc:  # a cell over the field size limit, a NUL in an old Python, ...
+        raise ImportFileError(f"{path.name} could not be read as CSV ({exc}). Feedback over "
+                              f"{csv.field_size_limit():,} characters in one cell is not accepted; "
+                              "check the file was saved as CSV.") from exc
     return _table(path.name, rows, notes)
 
 

@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import pipeline
 from intake.campaigns.reply_links import invitations_for, recent_invitations
 from intake.config import Config
-from intake.contributors import contributor_for, known_languages, record_answers, sender_languages
+from intake.contributors import (
+    contributor_for,
+    known_languages,
+    normalise_address,
+    record_answers,
+    sender_languages,
+)
 from intake.link_decisions import removed_targets
 from intake.message import IncomingMessage, message_from_json, message_to_json
 from intake.pipeline import Draft, PipelineContext, RejectedMessage, Taggers
@@ -86,7 +92,9 @@ class Intake:
             channel=message.channel, provider_message_id=message.provider_message_id,
             received_at=message.received_at,
             payload_encrypted=self.vault.encrypt(message_to_json(message)),
-            sender_hash=(self.vault.lookup_hash(message.address_channel, message.sender)
+            sender_hash=(self.vault.lookup_hash(message.address_channel,
+                                                normalise_address(message.address_channel,
+                                                                  message.sender))
                          if message.sender else None),
             state=InboundState.RECEIVED)
         with self.sessions() as session:
@@ -294,7 +302,8 @@ class Intake:
         stored answers the current configuration no longer accepts is left as it was (skipped).
         """
         with self.sessions() as session:
-            query = select(Feedback.id).order_by(Feedback.id)
+            # Erased items have nothing left to tag; their tags stay as the counts' record.
+            query = select(Feedback.id).where(Feedback.erased_at.is_(None)).order_by(Feedback.id)
             if feedback_ids is not None:
                 query = query.where(Feedback.id.in_(list(feedback_ids)))
             ids = list(session.scalars(query))
@@ -323,8 +332,10 @@ class Intake:
         return RetagSummary(items, added, retracted, skipped)
 
     def _original_message(self, session: Session, feedback: Feedback) -> IncomingMessage:
+        """The message as it arrived, or, once retention removed that, the item's own text."""
         if feedback.inbound_message_id is not None:
             record = session.get_one(InboundMessage, feedback.inbound_message_id)
-            return message_from_json(self.vault.decrypt(record.payload_encrypted))
+            if record.payload_encrypted:
+                return message_from_json(self.vault.decrypt(record.payload_encrypted))
         return IncomingMessage(channel=feedback.channel, provider_message_id=feedback.reference,
                                text=feedback.text, received_at=feedback.received_at)

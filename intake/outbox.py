@@ -254,3 +254,35 @@ class OutboxWorker:
             backoff = max(backoff, timedelta(seconds=exc.retry_after))
         message.status, message.next_attempt_at = OutboundStatus.QUEUED, now + backoff
         report.retried += 1
+
+
+# -- messages a dead worker left in ``sending`` ------------------------------------------------
+
+STUCK_AFTER = timedelta(minutes=10)
+RESOLUTIONS = {"sent": OutboundStatus.SENT, "failed": OutboundStatus.FAILED,
+               "retry": OutboundStatus.QUEUED}
+
+
+def stuck_messages(session: Session, now: datetime,
+                   older_than: timedelta = STUCK_AFTER) -> list[OutboundMessage]:
+    """Messages claimed for sending long ago and never finished: the worker died mid-send, so
+    only the provider's own log can say whether they went. A person decides (``resolve_stuck``)."""
+    return list(session.scalars(select(OutboundMessage).where(
+        OutboundMessage.status == OutboundStatus.SENDING,
+        OutboundMessage.updated_at <= now - older_than).order_by(OutboundMessage.updated_at)))
+
+
+def resolve_stuck(session: Session, message_id: int, resolution: str, actor: str,
+                  now: datetime) -> OutboundMessage:
+    """Record what the provider's log showed: ``sent``, ``failed``, or ``retry`` (it never went,
+    so queue it again). Only a message still ``sending`` can be resolved."""
+    message = session.get(OutboundMessage, message_id)
+    if message is None or message.status != OutboundStatus.SENDING:
+        raise ValueError(f"Outbound message {message_id} is not waiting in 'sending'.")
+    message.status, message.updated_at = RESOLUTIONS[resolution], now
+    if resolution == "retry":
+        message.next_attempt_at = now
+    session.add(AuditEvent(occurred_at=now, actor=actor, action="outbox.stuck-resolved",
+                           entity_type="outbound_message", entity_id=str(message.id),
+                           details={"resolution": resolution, "channel": message.channel}))
+    return message

@@ -17,6 +17,7 @@ from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
 from webhooks import api, health
+from webhooks.database_errors import init_database_errors
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     # what people typed, so escaping is switched on for every template.
     app.jinja_env.autoescape = True
     init_security_headers(app, production=production)
+    init_database_errors(app)
     csrf.init_app(app)
     limiter.init_app(app)
     app.add_url_rule("/assets/<path:filename>", "nhsuk_assets",

@@ -42,6 +42,8 @@ def chat_message(update: Update, text: str | None = None, restart: bool = False)
         own_text = update.callback_query.data or ""
     elif message is not None:
         own_text = message.text or message.caption or ""
+    if not isinstance(own_text, str):  # a malformed update; Telegram's own are always text
+        own_text = ""
     return ChatMessage(
         channel=CHANNEL, provider_message_id=str(update.update_id), sender=str(chat.id),
         text=own_text if text is None else text,

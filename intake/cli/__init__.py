@@ -15,6 +15,7 @@ from intake.cli import (
     exporting,
     importing,
     keys,
+    outbox,
     privacy,
     reply,
     reporting,
@@ -58,5 +59,5 @@ def main() -> None:
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
                 reprocessing.reprocess, keys.keys, worker.worker, reply.reply, benchmarking.benchmark,
                 training.train, users.create_user, reporting.report, importing.import_feedback,
-                privacy.erase, privacy.subject_access, privacy.purge):
+                privacy.erase, privacy.subject_access, privacy.purge, outbox.outbox):
     main.add_command(command)

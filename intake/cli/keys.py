@@ -33,7 +33,9 @@ def rotate() -> None:
         for address in session.scalars(select(ContactAddress)):
             address.address_encrypted = vault.rotate(address.address_encrypted)
             count += 1
-        for inbound in session.scalars(select(InboundMessage)):
+        # Payloads removed by retention or erasure are empty: nothing to re-encrypt.
+        for inbound in session.scalars(select(InboundMessage).where(
+                InboundMessage.payload_encrypted != "")):
             inbound.payload_encrypted = vault.rotate(inbound.payload_encrypted)
             count += 1
     click.echo(f"Re-encrypted {count} value(s) under the newest key.")

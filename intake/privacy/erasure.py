@@ -7,6 +7,8 @@ chat answers and replies, the text of messages sent to them (unsent ones are can
 keyed hashes that tied messages to them. What stays: each feedback item's tags (service,
 language, need, theme), status, links and dates, unlinked from anyone, so the counts in the
 governing body's reports stay true; and the audit log, which records that the erasure happened.
+One figure does change: counts of distinct people (the report's reach table) lose the person,
+because nothing is left that could tell their items belonged to one person.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.contributors import normalise_address
 from intake.privacy.vault import ContactVault
 from intake.references import ALPHABET, LENGTH, PSEUDONYM_PREFIX, normalise_reference
 from intake.storage.models import ContactAddress, Contributor, Feedback
@@ -74,9 +75,11 @@ def parse_key(kind: str, value: str) -> PersonKey:
             number = phonenumbers.parse(text, "GB")
         except phonenumbers.NumberParseException:
             raise BadPersonKey(f"{value!r} is not a phone number.") from None
+        if not phonenumbers.is_possible_number(number):
+            raise BadPersonKey(f"{value!r} is not a phone number (too short or too long).")
         return PersonKey(key_kind, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if key_kind == KeyKind.TELEGRAM:
-        if not text.lstrip("-").isdigit():
+        if not text.lstrip("-").isdecimal():
             raise BadPersonKey(f"{value!r} is not a Telegram user id (a number, as /forget shows).")
         return PersonKey(key_kind, str(int(text)))
     if key_kind == KeyKind.EMAIL:
@@ -105,8 +108,8 @@ def find_person(session: Session, vault: ContactVault, key: PersonKey) -> Person
             return Person(None, None, (feedback.id,))
         return person_by_contributor(session, feedback.contributor_id)
     channel = ADDRESS_CHANNELS[key.kind]
-    # Email addresses were stored as typed; people rarely remember their capitals.
-    candidates = {key.value, key.value.lower()} if key.kind == KeyKind.EMAIL else {key.value}
+    # Email addresses are stored in lower case (older records as typed, so both are tried).
+    candidates = {key.value, normalise_address(channel, key.value)}
     address = session.scalar(select(ContactAddress).where(
         ContactAddress.channel == channel,
         ContactAddress.address_hash.in_([vault.lookup_hash(channel, c) for c in candidates])))

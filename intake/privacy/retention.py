@@ -33,6 +33,7 @@ from intake.storage.models import (
     OutboundMessage,
     OutboundStatus,
     RecordedNeed,
+    Tag,
 )
 
 FINISHED = (InboundState.PROCESSED, InboundState.REJECTED, InboundState.IGNORED,
@@ -75,10 +76,16 @@ def purge(session: Session, settings: RetentionSettings, now: datetime, *, actor
         turn.replies = []
 
     text_cutoff = now - timedelta(days=settings.original_text_days)
-    report.original_texts = session.execute(
-        update(Feedback).where(Feedback.received_at < text_cutoff,
-                               Feedback.original_removed_at.is_(None), Feedback.erased_at.is_(None))
-        .values(text=Feedback.redacted_text, original_removed_at=now)).rowcount
+    due = list(session.scalars(select(Feedback.id).where(
+        Feedback.received_at < text_cutoff, Feedback.original_removed_at.is_(None),
+        Feedback.erased_at.is_(None))))
+    for batch in range(0, len(due), 500):
+        ids = due[batch:batch + 500]
+        session.execute(update(Feedback).where(Feedback.id.in_(ids))
+                        .values(text=Feedback.redacted_text, original_removed_at=now))
+        # Taggers' evidence quotes the original text: it goes with it.
+        session.execute(update(Tag).where(Tag.feedback_id.in_(ids)).values(evidence=None))
+    report.original_texts = len(due)
 
     _purge_contact_details(session, now - timedelta(days=settings.contact_details_days), now, report)
     if report.total:

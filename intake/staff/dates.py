@@ -23,7 +23,10 @@ def start_of_day(day: date) -> datetime:
 
 
 def end_of_day(day: date) -> datetime:
-    """Midnight at the end of ``day`` in England (the first moment that is no longer ``day``)."""
+    """Midnight at the end of ``day`` in England (the first moment that is no longer ``day``).
+    The calendar's last day has no next day: its end is the end of time."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
     return start_of_day(day + timedelta(days=1))
 
 

@@ -19,6 +19,8 @@ from intake.outbox import (
     TemporaryFailure,
     enqueue,
     record_status,
+    resolve_stuck,
+    stuck_messages,
 )
 from intake.storage.models import AuditEvent, ContactAddress, OutboundMessage, OutboundStatus
 from tests.conftest import FIXED_NOW
@@ -251,6 +253,43 @@ def test_a_message_whose_worker_died_mid_send_is_never_sent_again(runtime: Runti
     assert survivor.calls == [(OTHER, "Your feedback changed something.")]  # only the other one
     assert load(runtime, message_id).status == OutboundStatus.SENDING
     assert load(runtime, other_id).status == OutboundStatus.SENT
+
+
+def stuck_after_a_dying_worker(runtime: Runtime, clock: Clock) -> int:
+    message_id = queue(runtime, "follow-up:stuck")
+    with pytest.raises(Died):
+        worker(runtime, RecordingSender(Died()), clock).run_once()
+    return message_id
+
+
+def test_a_message_left_sending_is_listed_once_it_has_waited(runtime: Runtime, clock: Clock) -> None:
+    message_id = stuck_after_a_dying_worker(runtime, clock)
+    with runtime.sessions() as session:
+        assert stuck_messages(session, clock.now) == []          # it may still be in flight
+        later = [m.id for m in stuck_messages(session, clock.now + timedelta(minutes=11))]
+    assert later == [message_id]
+
+
+@pytest.mark.parametrize(("resolution", "status", "sent_again"), [
+    ("sent", OutboundStatus.SENT, 0), ("failed", OutboundStatus.FAILED, 0),
+    ("retry", OutboundStatus.QUEUED, 1)])
+def test_a_person_resolves_a_stuck_message_from_the_providers_log(
+        runtime: Runtime, clock: Clock, resolution: str, status: OutboundStatus,
+        sent_again: int) -> None:
+    message_id = stuck_after_a_dying_worker(runtime, clock)
+    clock.advance(timedelta(hours=1))
+    with runtime.sessions.begin() as session:
+        resolve_stuck(session, message_id, resolution, "staff:admin@example.org", clock.now)
+    assert load(runtime, message_id).status == status
+    sender = RecordingSender()
+    worker(runtime, sender, clock).run_once()
+    assert len(sender.calls) == sent_again
+    with runtime.sessions() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "outbox.stuck-resolved")).one()
+    assert (event.entity_id, event.details["resolution"]) == (str(message_id), resolution)
+    with runtime.sessions.begin() as session, pytest.raises(ValueError, match="not waiting"):
+        resolve_stuck(session, message_id, "sent", "staff:admin@example.org", clock.now)
 
 
 def test_messages_for_a_channel_without_a_sender_stay_queued(runtime: Runtime, clock: Clock) -> None:

@@ -96,7 +96,7 @@ def _whole_number(name: str, text: str, least: int, most: int | None = None,
                   default: int = 1) -> int:
     if text.strip() == "":
         return default
-    if not text.strip().isdigit() or int(text) < least or (most is not None and int(text) > most):
+    if not text.strip().isdecimal() or int(text) < least or (most is not None and int(text) > most):
         limits = f"from {least} to {most}" if most is not None else f"{least} or more"
         raise bad(name, f"must be a whole number {limits}")
     return int(text)
@@ -148,7 +148,7 @@ class _Checker:
             raise bad("consultation", "use a consultation's short name, like maternity-services-2026")
 
     def tracker(self, value: str) -> None:
-        if not value.isdigit() or int(value) < 1:
+        if not value.isdecimal() or int(value) < 1:
             raise bad("tracker", "use a tracker item's number, like 12")
 
     def since(self, value: str) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.chat import ChatMessage
 from intake.outbox import record_status
 from intake.storage.models import OutboundStatus
+from webhooks.database_errors import is_unavailable, unavailable
 from webhooks.runtime import current_chat, current_runtime
 from webhooks.sms.settings import TwilioSettings
 from webhooks.sms.signature import is_signed
@@ -59,6 +60,10 @@ def _media_types(form: dict[str, str]) -> tuple[str, ...]:
     return tuple(form.get(f"MediaContentType{i}") or "unknown" for i in range(count))
 
 
+# Twilio's ids are 34 characters and numbers at most 16; anything far longer is not from Twilio.
+MAX_ID_LENGTH = 64
+
+
 @blueprint.post("/twilio")
 def inbound() -> Response | tuple[str, int]:
     _require_signature()
@@ -66,6 +71,8 @@ def inbound() -> Response | tuple[str, int]:
     sid, sender = form.get("MessageSid", ""), form.get("From", "")
     if not sid or not sender:
         return "MessageSid and From are required.", 400
+    if not all(len(field) <= MAX_ID_LENGTH and field.isprintable() for field in (sid, sender)):
+        return "MessageSid and From must be short printable identifiers, as Twilio sends.", 400
     message = ChatMessage(
         channel="sms", provider_message_id=sid, sender=sender, text=form.get("Body", ""),
         media=_media_types(form.to_dict()),
@@ -73,9 +80,11 @@ def inbound() -> Response | tuple[str, int]:
                   "account_sid": form.get("AccountSid")})
     try:
         reply = current_chat().handle(message)
-    except OperationalError:
+    except SQLAlchemyError as exc:
+        if not is_unavailable(exc):
+            raise
         log.exception("database unavailable while receiving an SMS")
-        return "Service unavailable, please retry.", 503
+        return unavailable()
     return _twiml(reply.replies)
 
 

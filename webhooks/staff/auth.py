@@ -53,7 +53,7 @@ class StaffPrincipal(UserMixin):
 @login_manager.user_loader
 def load_principal(session_id: str) -> StaffPrincipal | None:
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if not user_id.isdecimal() or not version.isdecimal():
         return None
     with current_runtime().sessions() as db:
         user = db.get(StaffUser, int(user_id))

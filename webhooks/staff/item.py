@@ -136,7 +136,7 @@ def _change(reference: str, change: Callable[[Session, Feedback, str, Any], str 
 
 def _number(field: str, what: str) -> int:
     value = request.form.get(field, "")
-    if not value.isdigit():
+    if not value.isdecimal():
         raise Invalid({field: f"Choose {what} from the list"})
     return int(value)
 

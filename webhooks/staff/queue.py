@@ -62,7 +62,7 @@ def read_request(values: Mapping[str, str]) -> QueueRequest:
             except ValueError:
                 errors[name] = "Enter a date like 2026-11-02"
                 del args[name]
-    if "tracker" in args and not args["tracker"].isdigit():
+    if "tracker" in args and not args["tracker"].isdecimal():
         errors["filter-tracker"] = "Choose a tracker item from the list"
         del args["tracker"]
     if "status" in args and args["status"] not in set(FeedbackStatus):
@@ -75,7 +75,7 @@ def read_request(values: Mapping[str, str]) -> QueueRequest:
         until=end_of_day(dates["until"]) if "until" in dates else None,
         text=args.get("q"))
     page = values.get("page", "1")
-    return QueueRequest(args, filters, int(page) if page.isdigit() and int(page) > 0 else 1,
+    return QueueRequest(args, filters, int(page) if page.isdecimal() and int(page) > 0 else 1,
                         errors)
 
 
@@ -300,7 +300,7 @@ def queue_bulk() -> Response:
             elif action in ("link-tracker", "link-consultation"):
                 target = "tracker" if action == "link-tracker" else "consultation"
                 chosen = form.get(target, "")
-                if not chosen.isdigit():
+                if not chosen.isdecimal():
                     raise Invalid({target: f"Choose a {'tracker item' if target == 'tracker' else target} "
                                            "from the list"})
                 link = (triage.bulk_link_tracker if target == "tracker"
@@ -317,4 +317,4 @@ def queue_bulk() -> Response:
         message += f" {len(result.missing)} could not be found."
     flash(message)
     page = back.pop("page", "1")
-    return redirect(queue_url(back, int(page) if page.isdigit() else 1))  # type: ignore[return-value]
+    return redirect(queue_url(back, int(page) if page.isdecimal() else 1))  # type: ignore[return-value]

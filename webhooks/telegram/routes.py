@@ -14,12 +14,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.telegram.application import build_application
 from bot.telegram.background import BackgroundBot
 from bot.telegram.parsing import chat_message
 from bot.telegram.settings import TelegramSettings
+from webhooks.database_errors import is_unavailable, unavailable
 from webhooks.runtime import current_chat, current_runtime
 
 log = logging.getLogger(__name__)
@@ -57,18 +58,28 @@ def webhook() -> tuple[Response, int] | tuple[str, int]:
         log.warning("refused a Telegram webhook request with a missing or wrong secret token")
         abort(403)
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
         return "A Telegram Update (JSON with an integer update_id) is required.", 400
     bot = _bot()
-    update = bot.parse(data)
+    try:
+        update = bot.parse(data)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        # Fields of the wrong type: not something Telegram sends, so nothing to store.
+        return "This is not a Telegram Update the bot can read (fields of the wrong type).", 400
+    chat = update.effective_chat
+    if chat is not None and (not isinstance(chat.id, int) or isinstance(chat.id, bool)):
+        return "This is not a Telegram Update the bot can read (fields of the wrong type).", 400
     message = chat_message(update)
     if message is None:
         return _acknowledge(ignored="no chat")
     try:
         _, duplicate = current_runtime().intake.receive(message.to_incoming())
-    except OperationalError:
+    except SQLAlchemyError as exc:
+        if not is_unavailable(exc):
+            raise
         log.exception("database unavailable while receiving a Telegram update")
-        return "Service unavailable, please retry.", 503
+        return unavailable()
     if duplicate:
         return _acknowledge(duplicate=True)
     try:
