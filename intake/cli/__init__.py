@@ -16,6 +16,7 @@ from intake.cli import (
     importing,
     keys,
     outbox,
+    preflight,
     privacy,
     reply,
     reporting,
@@ -59,5 +60,6 @@ def main() -> None:
 for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, exporting.export,
                 reprocessing.reprocess, keys.keys, worker.worker, reply.reply, benchmarking.benchmark,
                 training.train, users.create_user, reporting.report, importing.import_feedback,
-                privacy.erase, privacy.subject_access, privacy.purge, outbox.outbox):
+                privacy.erase, privacy.subject_access, privacy.purge, outbox.outbox,
+                preflight.check_config):
     main.add_command(command)

@@ -1,0 +1,95 @@
+"""gunicorn settings for the web app: `gunicorn -c deploy/gunicorn.conf.py webhooks.wsgi:app`.
+
+One file for the container and for systemd on a VM; what differs between them comes from the
+environment (every name is explained in deploy/.env.example). Sized for this app: a copy of an
+SMS that races the first delivery waits up to ``bot.chat.REPLAY_WAIT_SECONDS`` (10 s) on a
+thread for the first one's answer, so workers have several threads and generous timeouts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+MAX_DEFAULT_WORKERS = 8  # each worker holds the language and service models (~200 MB)
+
+
+def _default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
+
+
+# Inside a container every interface (the port is published on the host's 127.0.0.1 only);
+# on a VM the systemd unit sets BIND_HOST=127.0.0.1 so only nginx reaches it.
+bind = [f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{int(os.environ.get('PORT', '8000'))}"]
+workers = int(os.environ.get("WEB_CONCURRENCY") or _default_workers())
+# Threads (gthread worker): a replay wait of up to 10 s blocks one thread, not the process.
+threads = int(os.environ.get("WEB_THREADS") or 4)
+# More than REPLAY_WAIT_SECONDS plus the pipeline's own time; Twilio gives up after 15 s anyway.
+timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
+# On restart, requests in flight (a replay wait included) finish before the worker stops.
+graceful_timeout = 30
+keepalive = 5
+# The app opens no database connection while it is built, so workers can share one import.
+preload_app = True
+# A worker is replaced now and then, so slow memory growth can never take the machine down.
+max_requests = 1000
+max_requests_jitter = 100
+# Heartbeat files in memory: a container's disk-backed /tmp can stall workers.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn >= 25.1 opens a control socket in $HOME by default; the service does not use it.
+control_socket_disable = True
+
+# Only the proxy may say the request came over https (X-Forwarded-Proto) or from whom
+# (X-Forwarded-For). nginx on the same machine: 127.0.0.1,::1 (gunicorn's own default).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
+
+# Logs to stdout/stderr (journald or docker keep them). The access log has no client address,
+# no query string, no referrer and no user agent: addresses and search terms are personal data.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def _trusted(networks: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a peer address is one of ``forwarded_allow_ips`` (as gunicorn reads that list:
+    addresses or networks, ``*`` for any; a Unix socket has no address and is trusted)."""
+    listed = [item.strip() for item in networks if item.strip()]
+    if "*" in listed:
+        return lambda _address: True
+    parsed = [ipaddress.ip_network(item, strict=False) for item in listed]
+
+    def trusted(address: str) -> bool:
+        if not address:
+            return True
+        try:
+            peer = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(peer in network for network in parsed)
+
+    return trusted
+
+
+def client_address_from_proxy(app: Callable[..., Any],
+                              allowed: str | Iterable[str]) -> Callable[..., Any]:
+    """The app sees the person's address (for per-address rate limits) instead of the proxy's.
+    Only for requests from a trusted proxy, and only the address that proxy added last, so a
+    client cannot choose its own address by sending X-Forwarded-For."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    fixed = ProxyFix(app, x_for=1, x_proto=0, x_host=0, x_port=0, x_prefix=0)
+    trusted = _trusted(allowed.split(",") if isinstance(allowed, str) else [str(a) for a in allowed])
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if trusted(environ.get("REMOTE_ADDR", "")):
+            return fixed(environ, start_response)
+        return app(environ, start_response)
+
+    return application
+
+
+def post_worker_init(worker: Any) -> None:
+    worker.wsgi = client_address_from_proxy(worker.wsgi, worker.cfg.forwarded_allow_ips)

@@ -1,0 +1,311 @@
+"""`intake.preflight`: each finding is raised when its problem is there, and only then."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, text
+
+from bot.telegram.settings import DEFAULT_API_BASE_URL as TELEGRAM_DEFAULT
+from intake import preflight
+from intake.preflight import Finding
+from intake.settings import REQUIRED_IN_PRODUCTION
+from intake.storage import migrate
+from webhooks.sms.settings import DEFAULT_API_BASE_URL as TWILIO_DEFAULT
+
+KEY = Fernet.generate_key().decode()
+POSTGRES_NOBODY = "postgresql://nobody@127.0.0.1:1/none"
+
+
+def production(**overrides: str) -> dict[str, str]:
+    """A production environment with every secret good; ``overrides`` change or ("") clear one."""
+    env = {"INTAKE_ENV": "production", "DATABASE_URL": "postgresql://intake:pw@db.internal/intake",
+           "SECRET_KEY": "s" * 64, "INTAKE_ENCRYPTION_KEYS": KEY, "INTAKE_HASH_KEY": "h" * 40,
+           "PUBLIC_BASE_URL": "https://feedback.example.nhs.uk"}
+    return {name: value for name, value in {**env, **overrides}.items() if value}
+
+
+def found(findings: list[Finding]) -> dict[str, str]:
+    """check name -> level."""
+    return {finding.check: finding.level for finding in findings}
+
+
+@contextmanager
+def http_server(status: int = 404) -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server answering every GET with ``status``; yields its base URL and the
+    paths it was asked for."""
+    paths: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", paths
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def closed_port() -> int:
+    """A port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_a_complete_production_environment_has_no_findings_about_secrets() -> None:
+    assert preflight.check_secrets(production()) == []
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_IN_PRODUCTION))
+def test_each_setting_production_requires_is_an_error_when_missing(name: str) -> None:
+    findings = preflight.check_secrets(production(**{name: ""}))
+    assert [(f.level, f.check) for f in findings] == [("error", "missing")]
+    assert findings[0].message.startswith(f"{name} is not set")
+    # Development generates the secrets itself.
+    assert preflight.check_secrets({**production(**{name: ""}), "INTAKE_ENV": "development"}) == []
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_IN_PRODUCTION))
+def test_a_placeholder_left_from_env_example_is_an_error_in_any_environment(name: str) -> None:
+    value = "postgresql://intake:CHANGE-ME@db/intake" if name == "DATABASE_URL" else "change-me"
+    for environment in ("production", "development"):
+        findings = preflight.check_secrets(production(**{name: value, "INTAKE_ENV": environment}))
+        assert [(f.level, f.check) for f in findings] == [("error", "placeholder")]
+        assert name in findings[0].message
+
+
+def test_an_unknown_environment_is_an_error() -> None:
+    assert found(preflight.check_secrets({"INTAKE_ENV": "staging"})) == {"environment": "error"}
+
+
+def test_a_short_secret_key_is_an_error_in_production_and_a_warning_elsewhere() -> None:
+    assert found(preflight.check_secrets(production(SECRET_KEY="x" * 31))) == {"secret-key-short": "error"}
+    development = production(SECRET_KEY="x" * 31, INTAKE_ENV="development")
+    assert found(preflight.check_secrets(development)) == {"secret-key-short": "warning"}
+    assert preflight.check_secrets(production(SECRET_KEY="x" * 32)) == []
+
+
+def test_a_short_hash_key_is_an_error() -> None:
+    assert found(preflight.check_secrets(production(INTAKE_HASH_KEY="x" * 31))) == {"hash-key-short": "error"}
+    assert preflight.check_secrets(production(INTAKE_HASH_KEY="x" * 32)) == []
+
+
+def test_an_encryption_key_that_is_not_a_fernet_key_is_named_by_its_position() -> None:
+    findings = preflight.check_secrets(production(INTAKE_ENCRYPTION_KEYS=f"{KEY}, not-a-key"))
+    assert found(findings) == {"encryption-key-invalid": "error"}
+    assert "key 2 of 2" in findings[0].message
+    rotated = f"{Fernet.generate_key().decode()},{KEY}"
+    assert preflight.check_secrets(production(INTAKE_ENCRYPTION_KEYS=rotated)) == []
+
+
+def test_the_public_address_must_be_https_in_production_only() -> None:
+    plain = "http://feedback.example.nhs.uk"
+    assert found(preflight.check_secrets(production(PUBLIC_BASE_URL=plain))) == {
+        "public-url-not-https": "error"}
+    assert preflight.check_secrets(production(PUBLIC_BASE_URL=plain, INTAKE_ENV="development")) == []
+    assert found(preflight.check_secrets(production(PUBLIC_BASE_URL="feedback.example.nhs.uk"))) == {
+        "public-url-invalid": "error"}
+
+
+# --- scale ---------------------------------------------------------------------------------
+
+
+def test_sqlite_in_production_is_an_error() -> None:
+    env = production(DATABASE_URL="sqlite:////var/lib/intake.sqlite3")
+    assert found(preflight.check_scale(env, workers=1)) == {"sqlite-in-production": "error"}
+    assert preflight.check_scale(production(), workers=1) == []
+
+
+def test_sqlite_behind_several_web_workers_is_a_warning(tmp_path: Path) -> None:
+    env = {"INTAKE_INSTANCE_PATH": str(tmp_path), "RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+    assert found(preflight.check_scale(env, workers=3)) == {"sqlite-several-workers": "warning"}
+    assert preflight.check_scale(env, workers=1) == []
+    assert preflight.check_scale(production(RATELIMIT_STORAGE_URI="redis://cache:6379"), workers=3) == []
+
+
+def test_rate_limits_in_memory_behind_several_workers_is_a_warning() -> None:
+    assert found(preflight.check_scale(production(), workers=4)) == {"rate-limits-per-worker": "warning"}
+    assert preflight.check_scale(production(), workers=1) == []
+
+
+def test_web_concurrency_sets_the_workers_unless_given_and_must_be_a_number(tmp_path: Path) -> None:
+    env = {"INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_CONCURRENCY": "3"}
+    assert "sqlite-several-workers" in found(preflight.run_checks(env))
+    assert "sqlite-several-workers" not in found(preflight.run_checks(env, workers=1))
+    bad = found(preflight.run_checks({**env, "WEB_CONCURRENCY": "lots"}))
+    assert bad["web-concurrency-invalid"] == "error"
+
+
+def test_without_web_concurrency_production_counts_gunicorns_default_workers() -> None:
+    assert preflight.web_workers({}) == 1  # `intake serve`: one process
+    assert preflight.web_workers({"INTAKE_ENV": "production"}) == min(2 * (os.cpu_count() or 1) + 1, 8)
+    assert preflight.web_workers({"INTAKE_ENV": "production", "WEB_CONCURRENCY": "2"}) == 2
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+def test_a_migrated_database_has_no_findings(database_url: str, engine: Engine) -> None:
+    assert preflight.check_database(production(DATABASE_URL=database_url)) == []
+
+
+def test_an_empty_database_is_not_migrated(database_url: str, empty_engine: Engine) -> None:
+    with empty_engine.connect():  # creates the SQLite file; the PostgreSQL schema already exists
+        pass
+    findings = preflight.check_database(production(DATABASE_URL=database_url))
+    assert found(findings) == {"database-not-migrated": "error"}
+    assert "intake db upgrade" in findings[0].message
+
+
+def test_a_database_behind_the_code_is_not_migrated(database_url: str, empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine, "0004")
+    findings = preflight.check_database(production(DATABASE_URL=database_url))
+    assert found(findings) == {"database-not-migrated": "error"}
+    assert "revision 0004" in findings[0].message
+
+
+def test_a_database_ahead_of_the_code_says_so(database_url: str, engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    findings = preflight.check_database(production(DATABASE_URL=database_url))
+    assert found(findings) == {"database-newer": "error"}
+
+
+def test_a_missing_sqlite_file_is_reported_and_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "intake.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{path}"}
+    # Outside production, commands migrate SQLite themselves: a warning only.
+    assert found(preflight.check_database(env)) == {"database-not-migrated": "warning"}
+    assert found(preflight.check_database({**env, "INTAKE_ENV": "production"})) == {
+        "database-not-migrated": "error"}
+    assert not path.parent.exists()
+
+
+def test_an_unreachable_database_is_an_error_without_its_password() -> None:
+    findings = preflight.check_database(production(DATABASE_URL="postgresql://nobody:s3cret@127.0.0.1:1/none"))
+    assert found(findings) == {"database-unreachable": "error"}
+    assert "s3cret" not in findings[0].message
+
+
+def test_a_database_url_that_is_not_one_is_an_error() -> None:
+    assert found(preflight.check_database(production(DATABASE_URL="db.internal"))) == {
+        "database-url-invalid": "error"}
+
+
+# --- configuration files -------------------------------------------------------------------
+
+
+def test_the_packaged_configuration_has_no_findings() -> None:
+    assert preflight.check_configuration_files({}) == []
+
+
+def test_an_invalid_configuration_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "services.toml").write_text("[[services]]\nid = \"gp\"\nname = \n", "utf-8")
+    findings = preflight.check_configuration_files({"INTAKE_CONFIG_DIR": str(tmp_path)})
+    assert found(findings) == {"configuration-invalid": "error"}
+    assert str(tmp_path / "services.toml") in findings[0].message
+    missing = preflight.check_configuration_files({"INTAKE_CONFIG_DIR": str(tmp_path / "none")})
+    assert found(missing) == {"configuration-invalid": "error"}
+
+
+# --- channels ------------------------------------------------------------------------------
+
+TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token",
+          "TWILIO_FROM_NUMBER": "+447700900000"}
+
+
+def test_twilio_fully_set_up_or_not_at_all_has_no_findings() -> None:
+    assert preflight.check_twilio({}) == []
+    assert preflight.check_twilio(TWILIO) == []
+    service = {**TWILIO, "TWILIO_FROM_NUMBER": "", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32}
+    assert preflight.check_twilio(service) == []
+
+
+@pytest.mark.parametrize(("cleared", "named"), [
+    (("TWILIO_ACCOUNT_SID",), "TWILIO_ACCOUNT_SID"),
+    (("TWILIO_AUTH_TOKEN",), "TWILIO_AUTH_TOKEN"),
+    (("TWILIO_FROM_NUMBER",), "TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)"),
+    (("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"), "TWILIO_ACCOUNT_SID, TWILIO_FROM_NUMBER"),
+])
+def test_twilio_set_up_in_part_is_an_error_naming_what_is_missing(cleared: tuple[str, ...],
+                                                                   named: str) -> None:
+    findings = preflight.check_twilio({**TWILIO, **dict.fromkeys(cleared, "")})
+    assert found(findings) == {"twilio-partial": "error"}
+    assert named in findings[0].message
+
+
+def test_a_telegram_token_without_a_webhook_secret() -> None:
+    token = {"TELEGRAM_BOT_TOKEN": "123:abc"}
+    assert found(preflight.check_telegram({**token, "INTAKE_ENV": "production"})) == {
+        "telegram-no-secret": "error"}
+    assert found(preflight.check_telegram(token)) == {"telegram-no-secret": "warning"}
+    assert preflight.check_telegram({**token, "TELEGRAM_WEBHOOK_SECRET": "a-Secret_1"}) == []
+    assert preflight.check_telegram({}) == []
+
+
+def test_a_telegram_secret_telegram_would_refuse_or_without_a_token() -> None:
+    bad = {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "has spaces!"}
+    assert found(preflight.check_telegram(bad)) == {"telegram-secret-invalid": "error"}
+    assert found(preflight.check_telegram({"TELEGRAM_WEBHOOK_SECRET": "s"})) == {
+        "telegram-no-token": "warning"}
+
+
+def test_the_provider_defaults_match_the_channels_own() -> None:
+    assert preflight.TWILIO_API_BASE_URL == TWILIO_DEFAULT
+    assert preflight.TELEGRAM_API_BASE_URL == TELEGRAM_DEFAULT
+
+
+# --- online --------------------------------------------------------------------------------
+
+
+def test_online_providers_that_answer_have_no_findings_and_get_no_credentials() -> None:
+    with http_server(status=404) as (base, paths):
+        env = {**TWILIO, "TWILIO_API_BASE_URL": base, "TELEGRAM_BOT_TOKEN": "123:secret-token",
+               "TELEGRAM_API_BASE_URL": f"{base}/bot"}
+        assert preflight.check_online(env, timeout=5) == []
+    assert sorted(paths) == ["/", "/bot"]
+
+
+def test_online_a_provider_that_does_not_answer_is_an_error() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    env = {**TWILIO, "TWILIO_API_BASE_URL": dead, "TELEGRAM_BOT_TOKEN": "123:secret-token",
+           "TELEGRAM_API_BASE_URL": f"{dead}/bot"}
+    findings = preflight.check_online(env, timeout=2)
+    assert found(findings) == {"twilio-unreachable": "error", "telegram-unreachable": "error"}
+    assert all("secret-token" not in finding.message for finding in findings)
+
+
+def test_online_checks_only_configured_providers() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    assert preflight.check_online({"TWILIO_API_BASE_URL": dead, "TELEGRAM_API_BASE_URL": dead}) == []
+
+
+def test_run_checks_goes_online_only_when_asked() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    env = production(DATABASE_URL=POSTGRES_NOBODY, TELEGRAM_BOT_TOKEN="1:a", TELEGRAM_WEBHOOK_SECRET="s",
+                     TELEGRAM_API_BASE_URL=dead)
+    assert "telegram-unreachable" not in found(preflight.run_checks(env))
+    assert "telegram-unreachable" in found(preflight.run_checks(env, online=True, timeout=2))
