@@ -17,6 +17,7 @@ from bot.telegram.settings import TelegramSettings
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
 from webhooks import api, health
+from webhooks.converters import init_converters
 from webhooks.database_errors import init_database_errors
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
@@ -35,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
                runtime: Runtime | None = None) -> Flask:
     """Build the app. ``runtime`` lets tests (and `intake serve`) pass a ready core runtime."""
     app = Flask(__name__)
+    init_converters(app)
     runtime = runtime or build_runtime()
     production = runtime.settings.environment == "production"
     app.config.from_mapping(

@@ -11,6 +11,20 @@ class Invalid(ValueError):
         self.errors = errors
 
 
+# The largest id an integer column holds on every database (PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
+
+def read_id(value: str) -> int | None:
+    """A record's number from a form, a link or a filter; None if it cannot be one (so the
+    database is never asked about a number its columns cannot hold)."""
+    value = value.strip()
+    if not value.isdecimal() or len(value) > len(str(MAX_ID)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def clean_text(value: str | None) -> str:
     """Text from a form: surrounding spaces gone, Windows line endings made plain."""
     return (value or "").replace("\r\n", "\n").strip()

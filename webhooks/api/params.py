@@ -20,6 +20,7 @@ from intake.config import Config
 from intake.feedback_query import NONE, FeedbackFilters
 from intake.references import normalise_reference
 from intake.staff.dates import LONDON, end_of_day, start_of_day
+from intake.staff.validation import MAX_ID, read_id
 from intake.storage.models import FeedbackStatus
 from webhooks.api.errors import ApiProblem
 
@@ -70,7 +71,7 @@ def read_query(values: MultiDict[str, str], config: Config) -> FeedbackQuery:
         text=args.get("q"))
     if filters.since and filters.until and filters.until <= filters.since:
         raise bad("until", "must be after since")
-    page = _whole_number("page", values.get("page", ""), 1, default=1)
+    page = _whole_number("page", values.get("page", ""), 1, MAX_ID, default=1)
     per_page = _whole_number("per_page", values.get("per_page", ""), 1, MOST_PER_PAGE,
                              default=DEFAULT_PER_PAGE)
     return FeedbackQuery(filters, args, page, per_page)
@@ -96,7 +97,8 @@ def _whole_number(name: str, text: str, least: int, most: int | None = None,
                   default: int = 1) -> int:
     if text.strip() == "":
         return default
-    if not text.strip().isdecimal() or int(text) < least or (most is not None and int(text) > most):
+    if (not text.strip().isdecimal() or len(text.strip()) > 20 or int(text) < least
+            or (most is not None and int(text) > most)):
         limits = f"from {least} to {most}" if most is not None else f"{least} or more"
         raise bad(name, f"must be a whole number {limits}")
     return int(text)
@@ -148,7 +150,7 @@ class _Checker:
             raise bad("consultation", "use a consultation's short name, like maternity-services-2026")
 
     def tracker(self, value: str) -> None:
-        if not value.isdecimal() or int(value) < 1:
+        if read_id(value) is None:
             raise bad("tracker", "use a tracker item's number, like 12")
 
     def since(self, value: str) -> None:

@@ -40,7 +40,7 @@ def read_date(form: MultiDict[str, str], name: str, label: str,
         if year < 1000:
             raise ValueError
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # a year of ten digits overflows, too
         errors[name] = f"{label} must be a real date"
         return None
 

@@ -20,7 +20,7 @@ from intake.staff.item_view import item_view
 from intake.staff.labels import Labels
 from intake.staff.permissions import Action
 from intake.staff.replying import EASY_READ_GUIDANCE, reply_options, send_reply
-from intake.staff.validation import Invalid
+from intake.staff.validation import Invalid, read_id
 from intake.storage.models import (
     Consultation,
     ConsultationStatus,
@@ -135,10 +135,10 @@ def _change(reference: str, change: Callable[[Session, Feedback, str, Any], str 
 
 
 def _number(field: str, what: str) -> int:
-    value = request.form.get(field, "")
-    if not value.isdecimal():
+    number = read_id(request.form.get(field, ""))
+    if number is None:
         raise Invalid({field: f"Choose {what} from the list"})
-    return int(value)
+    return number
 
 
 @blueprint.route("/feedback/<reference>/status", methods=["POST"])

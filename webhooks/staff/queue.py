@@ -18,7 +18,7 @@ from intake.staff import triage
 from intake.staff.dates import end_of_day, show_moment, start_of_day
 from intake.staff.labels import Labels
 from intake.staff.permissions import Action
-from intake.staff.validation import Invalid
+from intake.staff.validation import Invalid, read_id
 from intake.storage.models import (
     Consultation,
     ConsultationStatus,
@@ -62,7 +62,7 @@ def read_request(values: Mapping[str, str]) -> QueueRequest:
             except ValueError:
                 errors[name] = "Enter a date like 2026-11-02"
                 del args[name]
-    if "tracker" in args and not args["tracker"].isdecimal():
+    if "tracker" in args and read_id(args["tracker"]) is None:
         errors["filter-tracker"] = "Choose a tracker item from the list"
         del args["tracker"]
     if "status" in args and args["status"] not in set(FeedbackStatus):
@@ -70,13 +70,12 @@ def read_request(values: Mapping[str, str]) -> QueueRequest:
         del args["status"]
     filters = FeedbackFilters(
         **{name: args.get(name) for name in TEXT_FILTERS},
-        tracker=int(args["tracker"]) if "tracker" in args else None,
+        tracker=read_id(args["tracker"]) if "tracker" in args else None,
         since=start_of_day(dates["since"]) if "since" in dates else None,
         until=end_of_day(dates["until"]) if "until" in dates else None,
         text=args.get("q"))
     page = values.get("page", "1")
-    return QueueRequest(args, filters, int(page) if page.isdecimal() and int(page) > 0 else 1,
-                        errors)
+    return QueueRequest(args, filters, read_id(page) or 1, errors)
 
 
 def queue_url(args: Mapping[str, str], page: int = 1, **changes: str | None) -> str:
@@ -299,13 +298,13 @@ def queue_bulk() -> Response:
                                                 who.actor, now)
             elif action in ("link-tracker", "link-consultation"):
                 target = "tracker" if action == "link-tracker" else "consultation"
-                chosen = form.get(target, "")
-                if not chosen.isdecimal():
+                chosen = read_id(form.get(target, ""))
+                if chosen is None:
                     raise Invalid({target: f"Choose a {'tracker item' if target == 'tracker' else target} "
                                            "from the list"})
                 link = (triage.bulk_link_tracker if target == "tracker"
                         else triage.bulk_link_consultation)
-                result = link(session, references, int(chosen), who.actor, now)
+                result = link(session, references, chosen, who.actor, now)
             else:
                 raise Invalid({"bulk": "Choose what to do with the selected items"})
     except Invalid as refused:
@@ -317,4 +316,4 @@ def queue_bulk() -> Response:
         message += f" {len(result.missing)} could not be found."
     flash(message)
     page = back.pop("page", "1")
-    return redirect(queue_url(back, int(page) if page.isdecimal() else 1))  # type: ignore[return-value]
+    return redirect(queue_url(back, read_id(page) or 1))  # type: ignore[return-value]
