@@ -6,12 +6,11 @@ provider's log (Twilio's console, the Telegram chat) and records what happened.
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 
 import click
 
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import cli_actor, open_runtime
 from intake.outbox import RESOLUTIONS, STUCK_AFTER, resolve_stuck, stuck_messages
 
 
@@ -42,7 +41,7 @@ def resolve(message_id: int, resolution: str) -> None:
     """Record what happened to a stuck message (audited)."""
     with open_runtime() as runtime, runtime.sessions.begin() as session:
         try:
-            resolve_stuck(session, message_id, resolution, f"cli:{getpass.getuser()}",
+            resolve_stuck(session, message_id, resolution, cli_actor(),
                           runtime.intake.clock())
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -3,7 +3,6 @@ admin carries out (the workspace offers the first two too, at /staff/privacy).""
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ import click
 from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import cli_actor, open_runtime
 from intake.privacy.erasure import erase_person
 from intake.privacy.people import (
     BadPersonKey,
@@ -22,6 +21,7 @@ from intake.privacy.people import (
     Person,
     PersonKey,
     PersonNotFound,
+    audit_subject,
     find_person,
     parse_key,
 )
@@ -29,11 +29,6 @@ from intake.privacy.requests import pending_requests
 from intake.privacy.retention import purge as apply_retention
 from intake.privacy.subject_access import subject_access as gather
 from intake.storage.models import AuditEvent
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
 
 KEY_HELP = {
     KeyKind.PHONE: "their phone number (any UK format)",
@@ -90,7 +85,7 @@ def erase(reason: str, dry_run: bool, yes: bool, pending: bool, **given: str | N
         key = _key(given)
         with runtime.sessions() as session:
             person = _find(session, runtime, key)
-            report = erase_person(session, person, key, actor=_actor(),
+            report = erase_person(session, person, key, actor=cli_actor(),
                                   now=runtime.intake.clock(), reason=reason)
             click.echo("\n".join(report.lines()))
             if dry_run:
@@ -120,9 +115,9 @@ def subject_access(output: Path | None, **given: str | None) -> None:
         with runtime.sessions.begin() as session:
             person = _find(session, runtime, key)
             document = gather(session, runtime.intake.vault, person, key, now)
-            session.add(AuditEvent(occurred_at=now, actor=_actor(), action="subject-access.exported",
-                                   entity_type="contributor" if person.pseudonym else "feedback",
-                                   entity_id=person.pseudonym or key.value,
+            entity_type, entity_id = audit_subject(person, key)
+            session.add(AuditEvent(occurred_at=now, actor=cli_actor(), action="subject-access.exported",
+                                   entity_type=entity_type, entity_id=entity_id,
                                    details={"found_by": key.described()}))
         text = json.dumps(document, ensure_ascii=False, indent=2)
         if output is None:
@@ -138,7 +133,7 @@ def purge(dry_run: bool) -> None:
     """Remove personal data past its retention period (pipeline.toml [retention]); run daily."""
     with open_runtime() as runtime, runtime.sessions() as session:
         report = apply_retention(session, runtime.config.retention, runtime.intake.clock(),
-                                 actor=_actor())
+                                 actor=cli_actor())
         click.echo("\n".join(report.lines()))
         if dry_run:
             session.rollback()

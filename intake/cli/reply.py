@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import getpass
-
 import click
 from sqlalchemy import select
 
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import cli_actor, open_runtime
 from intake.references import normalise_reference
 from intake.replies import CannotReply, queue_reply
 from intake.storage.models import Feedback
@@ -26,7 +24,7 @@ def reply(reference: str, text: str) -> None:
         if feedback is None:
             raise click.ClickException(f"No feedback has the reference {normalised}.")
         try:
-            message = queue_reply(session, feedback, text, f"cli:{getpass.getuser()}",
+            message = queue_reply(session, feedback, text, cli_actor(),
                                   runtime.intake.clock())
         except CannotReply as exc:
             raise click.ClickException(str(exc)) from exc

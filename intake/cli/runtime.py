@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,11 @@ from intake.config import ConfigError
 from intake.privacy.vault import VaultError
 from intake.settings import SettingsError
 from intake.storage import migrate
+
+
+def cli_actor() -> str:
+    """How the audit log names whoever ran a command: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
 
 
 @contextmanager

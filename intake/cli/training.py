@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import click
 from pydantic import ValidationError
 
 from intake.cli import train_themes
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import cli_actor, open_runtime
 from intake.config.schema import ServiceModelSettings
 from intake.pipeline.stages.service import NEVER_INFERRED
 
@@ -72,7 +71,7 @@ def services(min_examples: int | None, dry_run: bool) -> None:
             return
         path = settings.path_in(runtime.settings.models_dir)
         with runtime.sessions.begin() as session:
-            save_service_model(session, trained, path, f"cli:{getpass.getuser()}", now)
+            save_service_model(session, trained, path, cli_actor(), now)
         click.echo(f"Saved to {path}. The pipeline uses it for new items that no keyword tags; "
                    "`intake reprocess` applies it to stored ones.")
 

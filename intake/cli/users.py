@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import secrets
 import sys
 
 import click
 
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import cli_actor, open_runtime
 from intake.staff.accounts import AccountError
 from intake.staff.accounts import create_user as create_account
 
@@ -33,7 +32,7 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
     with open_runtime() as runtime, runtime.sessions.begin() as session:
         try:
             user = create_account(session, email, role, password, runtime.intake.clock(),
-                                  display_name=display_name, actor=f"cli:{getpass.getuser()}")
+                                  display_name=display_name, actor=cli_actor())
             user.must_change_password = generated
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc

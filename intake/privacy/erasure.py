@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake.privacy.people import Person, PersonKey
+from intake.privacy.people import Person, PersonKey, audit_subject
 from intake.privacy.records import records_of
 from intake.storage.models import (
     AuditEvent,
@@ -100,9 +100,9 @@ def erase_person(session: Session, person: Person, key: PersonKey, *, actor: str
         session.flush()
         session.delete(records.contributor)
         report.person_record = 1
+    entity_type, entity_id = audit_subject(person, key)
     session.add(AuditEvent(
         occurred_at=now, actor=actor, action="erasure.completed",
-        entity_type="contributor" if person.pseudonym else "feedback",
-        entity_id=person.pseudonym or (records.feedback[0].reference if records.feedback else "-"),
+        entity_type=entity_type, entity_id=entity_id,
         details={"found_by": key.described(), "reason": reason[:500], **asdict(report)}))
     return report

@@ -63,6 +63,13 @@ class Person:
     feedback_ids: tuple[int, ...]
 
 
+def audit_subject(person: Person, key: PersonKey) -> tuple[str, str]:
+    """How the audit log names the person a privacy action was about (entity type, id): their
+    pseudonym, or, for feedback given without contact details, the item's reference (the only
+    key that finds it)."""
+    return ("contributor", person.pseudonym) if person.pseudonym else ("feedback", key.value)
+
+
 def parse_key(kind: str, value: str) -> PersonKey:
     """Check and normalise what was typed, with a clear error for what cannot be right."""
     try:

@@ -20,6 +20,7 @@ from intake.privacy.people import (
     Person,
     PersonKey,
     PersonNotFound,
+    audit_subject,
     find_person,
     parse_key,
 )
@@ -93,10 +94,10 @@ def _found() -> tuple[PersonKey, Person]:
 
 
 def _audit(action: str, person: Person, key: PersonKey, now: datetime) -> None:
+    entity_type, entity_id = audit_subject(person, key)
     with current_runtime().sessions.begin() as db:
         db.add(AuditEvent(occurred_at=now, actor=principal().actor, action=action,
-                          entity_type="contributor" if person.pseudonym else "feedback",
-                          entity_id=person.pseudonym or key.value,
+                          entity_type=entity_type, entity_id=entity_id,
                           details={"found_by": key.described()}))
 
 
