@@ -112,6 +112,29 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
+def running_server(command: Sequence[str], env: Mapping[str, str], log: Path, base_url: str,
+                   is_ready: Callable[[], bool]) -> Iterator[Server]:
+    """Start ``command`` in its own process group (output to ``log``) and yield once
+    ``is_ready()``; the server is always stopped afterwards, and a server that exits or is not
+    ready within START_SECONDS fails the test with its output."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(list(command), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   env=dict(env), start_new_session=True)
+    server = Server(base_url, process, log)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not is_ready():
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited with {process.returncode}:\n{server.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start in {START_SECONDS}s:\n{server.output()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        _stop(process)
+
+
+@contextmanager
 def running_gunicorn(env: Mapping[str, str], workdir: Path, app: str = "webhooks.wsgi:app",
                      workers: int = 3, threads: int = 4) -> Iterator[Server]:
     """Serve ``app`` with ``workers`` processes of ``threads`` threads; yields once every worker
@@ -125,29 +148,20 @@ def running_gunicorn(env: Mapping[str, str], workdir: Path, app: str = "webhooks
     port = free_port()
     ready = workdir / f"gunicorn-ready-{port}"
     ready.mkdir(parents=True)
-    log = workdir / f"gunicorn-{port}.log"
+    base_url = f"http://127.0.0.1:{port}"
     command = [str(GUNICORN), "-c", str(HOOKS), "-w", str(workers), "--threads", str(threads),
                "-b", f"127.0.0.1:{port}", "--timeout", "60", "--graceful-timeout", "5",
                "--preload", app]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**env, "RELIABILITY_READY_DIR": str(ready)},
-                                   start_new_session=True)
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
-            if len(list(ready.iterdir())) >= workers:
-                try:
-                    get(f"{server.base_url}/reliability-ready-check", seconds=2)  # a 404
-                    break
-                except OSError:
-                    pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"gunicorn did not start in {START_SECONDS}s:\n{server.output()}")
-            time.sleep(0.1)
+
+    def is_ready() -> bool:
+        if len(list(ready.iterdir())) < workers:
+            return False
+        try:
+            get(f"{base_url}/reliability-ready-check", seconds=2)  # a 404
+        except OSError:
+            return False
+        return True
+
+    with running_server(command, {**env, "RELIABILITY_READY_DIR": str(ready)},
+                        workdir / f"gunicorn-{port}.log", base_url, is_ready) as server:
         yield server
-    finally:
-        _stop(process)

@@ -1,0 +1,250 @@
+"""The production path, end to end, as an operator would bring it up: a fresh PostgreSQL database
+migrated by `intake db upgrade`, `intake check-config` satisfied, gunicorn started with
+``deploy/gunicorn.conf.py`` in ``INTAKE_ENV=production``, then a signed SMS conversation and a
+Telegram update through the real server, a reply queued by `intake reply`, and `intake worker`
+delivering it to a local fake Twilio, whose signed delivery report the server then records.
+
+Every command is the one the deployment kit runs (the compose file's migrate and worker
+services, the systemd units); only the providers are local fakes. Skipped when no PostgreSQL
+answers, since production never runs on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.parse
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+
+from intake.storage import migrate
+from intake.storage.database import make_engine, normalise_url
+from intake.storage.models import Feedback, InboundMessage, OutboundMessage, OutboundStatus
+from tests.bot.telegram.fake_bot_api import TOKEN, FakeBotApi, running_fake_bot_api, text_update
+from tests.conftest import POSTGRES_URL, postgres_available
+from tests.reliability.server_gunicorn import (
+    GUNICORN,
+    ROOT,
+    Answer,
+    Server,
+    free_port,
+    get,
+    post,
+    running_server,
+    server_env,
+)
+from tests.webhooks.sms.fake_twilio import FakeTwilio, running_fake_twilio
+from webhooks.telegram.routes import SECRET_HEADER
+
+pytestmark = pytest.mark.postgres
+
+PUBLIC_BASE_URL = "https://intake.example.test"
+ACCOUNT_SID = "AC" + "5" * 32
+AUTH_TOKEN = "smoke-auth-token-" + "a" * 16
+SERVICE_NUMBER = "+447700900000"
+PATIENT = "+447700900456"
+TELEGRAM_SECRET = "smoke-webhook-secret_0123456789"
+TELEGRAM_CHAT = 777001
+REFERENCE = re.compile(r"\bFB-[A-Z0-9]{4,}\b")
+COMMAND_SECONDS = 120
+
+
+@dataclass
+class Production:
+    server: Server
+    env: dict[str, str]
+    database_url: str
+    twilio: FakeTwilio
+    bot_api: FakeBotApi
+
+    def intake(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The `intake` command as an operator runs it, with the service's environment."""
+        return run_intake(self.env, *args)
+
+    def sms(self, body: str, sid: str | None = None) -> Answer:
+        params = {"ToCountry": "GB", "SmsMessageSid": sid or f"SM{uuid.uuid4().hex}",
+                  "NumMedia": "0", "SmsStatus": "received", "Body": body, "FromCountry": "GB",
+                  "To": SERVICE_NUMBER, "NumSegments": "1", "AccountSid": ACCOUNT_SID,
+                  "From": PATIENT, "ApiVersion": "2010-04-01"}
+        params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
+        return self.signed_post("/sms/twilio", params)
+
+    def signed_post(self, path: str, params: dict[str, str]) -> Answer:
+        """A request as Twilio sends it: signed over the public address, which the proxy
+        (here: nobody) forwards to the server's own."""
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+        return post(self.server.base_url + path, urllib.parse.urlencode(params).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded",
+                     "X-Twilio-Signature": str(signature)})
+
+
+def run_intake(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", *args],
+                          cwd=ROOT, env=dict(env), capture_output=True, text=True,
+                          timeout=COMMAND_SECONDS, check=False)
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """A database of its own (not a schema), as production has: created empty, dropped after."""
+    if not postgres_available():
+        pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
+    name = f"involve_smoke_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def production_env(database_url: str, instance: Path, twilio: FakeTwilio,
+                   bot_api: FakeBotApi, port: int) -> dict[str, str]:
+    """Every setting production requires, generated for this run (never from the repository)."""
+    return server_env({
+        "INTAKE_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": Fernet.generate_key().decode() + uuid.uuid4().hex,
+        "INTAKE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "INTAKE_HASH_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "INTAKE_INSTANCE_PATH": str(instance),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+        "TWILIO_API_BASE_URL": twilio.base_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE_URL": bot_api.base_url,
+        # gunicorn.conf.py reads these; two workers of two threads fit the 2-core CI machine.
+        "BIND_HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "2",
+    })
+
+
+@pytest.fixture(scope="module")
+def production(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    directory = tmp_path_factory.mktemp("production")
+    port = free_port()
+    with running_fake_twilio() as twilio, running_fake_bot_api() as bot_api:
+        env = production_env(database_url, directory / "instance", twilio, bot_api, port)
+        migrated = run_intake(env, "db", "upgrade")
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        base_url = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            try:
+                return get(f"{base_url}/healthz", seconds=2).status == 200
+            except OSError:
+                return False
+
+        command = [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "webhooks.wsgi:app"]
+        with running_server(command, env, directory / "gunicorn.log", base_url, healthy) as server:
+            yield Production(server, env, database_url, twilio, bot_api)
+
+
+def test_migrations_leave_a_configuration_check_with_no_errors(production: Production) -> None:
+    checked = production.intake("check-config", "--workers", "2")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip().splitlines()[-1].startswith("The configuration is ready")
+    current = production.intake("db", "current")
+    assert current.returncode == 0, current.stderr
+    engine = make_engine(production.database_url)
+    try:
+        assert current.stdout.split() == [migrate.head_revision(engine)]
+    finally:
+        engine.dispose()
+
+
+def test_health_answers_with_the_database_reachable_and_migrated(production: Production) -> None:
+    answer = get(f"{production.server.base_url}/healthz")
+    assert answer.status == 200
+    assert answer.content_type == "application/json"
+    assert json.loads(answer.body)["status"] == "ok"
+
+
+def test_a_forged_sms_is_refused_and_nothing_is_stored(production: Production) -> None:
+    sid = f"SM{uuid.uuid4().hex}"
+    params = {"MessageSid": sid, "From": PATIENT, "To": SERVICE_NUMBER, "Body": "forged",
+              "AccountSid": ACCOUNT_SID}
+    answer = post(f"{production.server.base_url}/sms/twilio", urllib.parse.urlencode(params).encode(),
+                  {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    assert answer.status == 403
+    engine = make_engine(production.database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.scalar(select(InboundMessage.id).where(
+                InboundMessage.provider_message_id == sid))
+    finally:
+        engine.dispose()
+    assert stored is None
+
+
+def test_an_sms_conversation_a_telegram_update_and_a_reply_delivered_by_the_worker(
+        production: Production) -> None:
+    # A person texts in, through the real server on PostgreSQL, and is answered in TwiML.
+    turns = [production.sms(body) for body in (
+        "My GP surgery never answers the phone and I waited three weeks", "YES", "4", "6", "YES")]
+    assert [turn.status for turn in turns] == [200] * 5
+    assert all(turn.content_type in {"text/xml", "application/xml"} for turn in turns)
+    assert b"Is this about GP?" in turns[0].body
+    [reference] = REFERENCE.findall(turns[-1].body.decode())
+
+    # A Telegram update through the webhook: stored, and the bot answers through the Bot API.
+    update = text_update(900_001, "The maternity ward was short of staff at night",
+                         chat_id=TELEGRAM_CHAT)
+    answer = post(f"{production.server.base_url}/telegram/webhook", json.dumps(update).encode(),
+                  {"Content-Type": "application/json", SECRET_HEADER: TELEGRAM_SECRET})
+    assert answer.status == 200
+    assert json.loads(answer.body)["ok"] is True
+    production.bot_api.wait_for("sendMessage", 1)
+    assert production.bot_api.texts(TELEGRAM_CHAT)
+
+    # A member of staff replies from the command line; the outbox worker delivers it.
+    reply_text = "Thank you: the surgery is adding two phone lines in January."
+    queued = production.intake("reply", reference, "--text", reply_text)
+    assert queued.returncode == 0, queued.stdout + queued.stderr
+    sent = production.intake("worker", "--once")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    [request] = [r for r in production.twilio.requests if r.method == "POST"]
+    assert request.form["To"] == PATIENT
+    assert request.form["Body"] == reply_text
+    assert request.form["StatusCallback"] == f"{PUBLIC_BASE_URL}/sms/twilio/status"
+    assert request.basic_auth == (ACCOUNT_SID, AUTH_TOKEN)
+
+    # Twilio then reports delivery, signed, to the server.
+    engine = make_engine(production.database_url)
+    try:
+        with engine.connect() as connection:
+            message_sid = connection.scalar(select(OutboundMessage.provider_message_id).where(
+                OutboundMessage.status == OutboundStatus.SENT))
+        assert message_sid
+        report = production.signed_post("/sms/twilio/status", {
+            "MessageSid": message_sid, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID,
+            "To": PATIENT, "From": SERVICE_NUMBER, "ApiVersion": "2010-04-01"})
+        assert report.status in {200, 204}
+        with engine.connect() as connection:
+            status = connection.scalar(select(OutboundMessage.status).where(
+                OutboundMessage.provider_message_id == message_sid))
+            feedback = connection.execute(select(Feedback.channel, Feedback.reference)).all()
+    finally:
+        engine.dispose()
+    assert status == OutboundStatus.DELIVERED
+    assert ("sms", reference) in {(row.channel, row.reference) for row in feedback}
