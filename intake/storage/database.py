@@ -30,8 +30,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str | URL, **options: Any) -> Engine:
-    """An engine with the settings this service relies on: WAL and foreign keys on SQLite."""
+    """An engine with the settings this service relies on: WAL and foreign keys on SQLite.
+    A database error's message never shows the statement's values (feedback text, hashes): it
+    is logged, and kept on a failed inbox message."""
     parsed = normalise_url(url)
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
