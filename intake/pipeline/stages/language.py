@@ -6,7 +6,7 @@ from intake.pipeline.context import PipelineContext
 from intake.pipeline.draft import Draft, TagProposal
 from intake.pipeline.stage import RejectedMessage, Stage
 
-NAME, VERSION = "language", 2
+NAME, VERSION = "language", 3
 TAGGER = f"{NAME}@{VERSION}"
 # The channel's hint counts as much as everything we know of the person's history.
 HINT_WEIGHT = 1.0

@@ -10,7 +10,8 @@ The evidence, strongest first:
    exhaustively, the wordfreq lexicon (how common each word is in each language) and a character
    n-gram model learned from the same word lists. A plain-ASCII word no list has is looked up as
    the words that lose their accents to that spelling ("edicion", or "edicin" from a broken
-   encoding, for "edición").
+   encoding, for "edición"). A language without a word list (Somali) has no n-gram model either:
+   its langdetect profile stands in for it, so spelling counts as much for it as for the others.
 4. **Priors.** What we already know about the person (the language they chose, their earlier
    messages, a messaging app's interface language) tips a close call; it cannot outvote the text.
 
@@ -89,6 +90,13 @@ class LanguageDetector:
         self._lists = tuple(name for _, name in listed)
         self._has_list = np.zeros(len(detectable), dtype=bool)
         self._has_list[self._listed_positions] = True
+        # Each language without a list, and the listed languages written in the same script (its
+        # only competitors): see _score_word.
+        scripts = [lang.script or profile_script(lang.langdetect_profile or "") for lang in detectable]
+        self._unlisted_peers = tuple(
+            (position, np.array([p for p in self._listed_positions if scripts[p] == scripts[position]],
+                                dtype=np.int64))
+            for position in range(len(detectable)) if not self._has_list[position])
         self._floor = float(np.log(settings.words.lexicon_min_frequency)) - settings.unknown_word_penalty
         self._word_scores = lru_cache(maxsize=WORD_CACHE_SIZE)(self._score_word)
 
@@ -123,18 +131,24 @@ class LanguageDetector:
         for word in words:
             total += self._word_scores(word)
         base, ngrams = total
-        # A language without a word list is neither helped nor hurt by the n-gram model: it
-        # gets the average of the competitors that have one.
+        # A language without a word list has no n-gram model: it gets the average n-gram score of
+        # the competitors that have one, moved by how much better (or worse) its langdetect
+        # profile explains the text than theirs do (kept in its n-gram cell by _score_word).
         listed = [c for c in candidates if self._has_list[c]]
-        ngrams[~self._has_list] = float(ngrams[listed].mean()) if listed else 0.0
+        ngrams[~self._has_list] += float(ngrams[listed].mean()) if listed else 0.0
         return (base + self._settings.ngram_weight * ngrams)[candidates]
 
     def _score_word(self, word: str) -> np.ndarray:
         """One word's evidence (cached: feedback repeats its words): a row of profile + lexicon
         scores and a row of n-gram scores (one array, not two: the cache holds 50,000 of them)."""
         settings = self._settings
-        base = settings.profile_weight * profile_model(self._profiles).word_scores(word)
+        profiles = profile_model(self._profiles).word_scores(word)
+        base = settings.profile_weight * profiles
         ngrams = np.zeros(len(self.codes), dtype=np.float32)
+        for position, peers in self._unlisted_peers:
+            # Sums over words like the rest, so _scores can add the peers' n-gram average.
+            if len(peers):
+                ngrams[position] = profiles[position] - profiles[peers].mean()
         if self._lists:
             model = word_model(self._lists, settings.words)
             lower = lexicon_form(word)

@@ -13,7 +13,7 @@ from intake.pipeline import PIPELINE_VERSION, STAGES, Draft, PipelineContext, Re
 from intake.pipeline.draft import TagKind, TrackerTarget
 from intake.pipeline.stages import normalise, service
 
-STAGE_LABELS = ("normalise@1", "language@2", "service@2", "needs@2", "safety@2", "themes@1", "redaction@1",
+STAGE_LABELS = ("normalise@1", "language@3", "service@2", "needs@2", "safety@2", "themes@1", "redaction@1",
                 "routing@1")
 
 

@@ -28,7 +28,7 @@ def with_history(context: PipelineContext, **weights: float) -> PipelineContext:
 def tag(context: PipelineContext, item: Draft) -> TagProposal:
     result = STAGE(item, context)
     (proposal,) = result.tags
-    assert result.stage_versions == ("language@2",)
+    assert result.stage_versions == ("language@3",)
     return proposal
 
 

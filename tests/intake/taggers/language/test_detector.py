@@ -151,6 +151,29 @@ def test_words_that_lost_their_accents_are_looked_up_without_them(
     assert guess.confidence > 0.9 > without.detect(text).confidence
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    ("dhakhtarka tablet", "so"),    # a Somali word beside one that only other lists have
+    ("shaqaalaha hospital", "so"),
+    ("dhakhtarkayga maria", "so"),
+    ("kalkaaliso", "so"),
+    ("appointment", "en"),          # English words stay English
+    ("hospital appointment", "en"),
+    ("nurse", "en"),
+])
+def test_a_language_without_a_word_list_is_judged_on_its_spelling_like_the_others(
+        detector: LanguageDetector, text: str, code: str) -> None:
+    """Somali has no word list, so no n-gram model learned from one: its langdetect profile takes
+    the n-gram model's place. Before, it got the listed languages' average n-gram score, so a
+    Somali word's spelling counted half as much as a Polish or English word's."""
+    assert detector.detect(text).code == code
+
+
+@pytest.mark.parametrize("text", ["kalkaaliso", "isbitaalka", "dhakhtarkayga maria"])
+def test_clear_somali_spelling_is_confident(detector: LanguageDetector, text: str) -> None:
+    # Was 0.35-0.87 while Somali's spelling counted half.
+    assert detector.detect(text).confidence > 0.9
+
+
 def test_romanian_cedillas_read_as_commas_below(detector: LanguageDetector) -> None:
     assert detector.detect("ştiinţă") == detector.detect("știință")
     assert detector.detect("ştiinţă").code == "ro"
