@@ -7,12 +7,14 @@ facet would give, for the counts beside every filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.interfaces import ORMOption
 
 from intake.storage.models import (
     Consultation,
@@ -97,20 +99,50 @@ def _conditions(filters: FeedbackFilters) -> list[Any]:
     return conditions
 
 
+def _flagged() -> Any:
+    return exists().where(Tag.feedback_id == Feedback.id, Tag.kind == "flag",
+                          Tag.retracted_at.is_(None))
+
+
+def _is_pinned() -> Any:
+    return and_(_flagged(), Feedback.status != FeedbackStatus.CLOSED)
+
+
 def pinned() -> Any:
     """1 for an open item with a safety flag (it goes to the top of the queue), else 0."""
-    flagged = exists().where(Tag.feedback_id == Feedback.id, Tag.kind == "flag",
-                             Tag.retracted_at.is_(None))
-    return case((and_(flagged, Feedback.status != FeedbackStatus.CLOSED), 1), else_=0)
+    return case((_is_pinned(), 1), else_=0)
+
+
+NEWEST_FIRST = (Feedback.received_at.desc(), Feedback.id.desc())
 
 
 def statement(filters: FeedbackFilters, pin_flagged: bool = False) -> Select[tuple[Feedback]]:
     """Matching items, newest first; with ``pin_flagged``, open safety-flagged items first."""
     query = select(Feedback).where(*_conditions(filters))
-    order = [Feedback.received_at.desc(), Feedback.id.desc()]
+    order = list(NEWEST_FIRST)
     if pin_flagged:
         order.insert(0, pinned().desc())
     return query.order_by(*order)
+
+
+def queue_page(session: Session, filters: FeedbackFilters, limit: int, offset: int,
+               options: Sequence[ORMOption] = ()) -> list[Feedback]:
+    """``statement(filters, pin_flagged=True)`` from ``offset``, ``limit`` items, read in two
+    steps so the database never sorts every match: the pinned items (open and flagged: few),
+    then the rest in the order of the (received_at, id) index, skipping the pinned ones."""
+    conditions = _conditions(filters)
+    pinned_count = session.scalar(select(func.count()).select_from(Feedback)
+                                  .where(*conditions, _is_pinned())) or 0
+    items: list[Feedback] = []
+    if offset < pinned_count:
+        items += session.scalars(select(Feedback).where(*conditions, _is_pinned())
+                                 .order_by(*NEWEST_FIRST).options(*options)
+                                 .limit(limit).offset(offset))
+    if len(items) < limit:
+        items += session.scalars(select(Feedback).where(*conditions, ~_is_pinned())
+                                 .order_by(*NEWEST_FIRST).options(*options)
+                                 .limit(limit - len(items)).offset(max(0, offset - pinned_count)))
+    return items
 
 
 def count(session: Session, filters: FeedbackFilters) -> int:
@@ -118,21 +150,37 @@ def count(session: Session, filters: FeedbackFilters) -> int:
                           .where(*_conditions(filters))) or 0
 
 
-def facet_counts(session: Session, filters: FeedbackFilters, facet: str) -> dict[str, int]:
+def _tag_counts(session: Session, facet: str, others: list[Any],
+                total: Callable[[], int]) -> dict[str, int]:
+    """Items per active value of a tag kind among the items ``others`` match. The tags are read
+    on their own (a partial index of active tags holds kind, value and item, in that order), and
+    narrowed to the matching items only when there are other filters; "none" is the matching
+    items less those with any value of the kind."""
+    active = [Tag.kind == facet, Tag.retracted_at.is_(None)]
+    if others:
+        active.append(Tag.feedback_id.in_(select(Feedback.id).where(*others)))
+    pairs = select(Tag.value, Tag.feedback_id).where(*active).distinct().subquery()
+    counts = {value: number for value, number in session.execute(
+        select(pairs.c.value, func.count()).group_by(pairs.c.value))}
+    if facet in ("service", "language", "need"):
+        tagged = select(Tag.feedback_id).where(*active).distinct().subquery()
+        counts[NONE] = total() - (session.scalar(select(func.count()).select_from(tagged)) or 0)
+    return counts
+
+
+def facet_counts(session: Session, filters: FeedbackFilters, facet: str,
+                 known: Mapping[FeedbackFilters, int] | None = None) -> dict[str, int]:
     """How many items each value of ``facet`` has, with every *other* filter applied (so the
-    counts say what choosing that value would give)."""
-    others = _conditions(filters.without(facet))
+    counts say what choosing that value would give). ``known``: counts the caller has already
+    made (``count`` of some filters), to save making them again."""
+    unfiltered = filters.without(facet)
+    others = _conditions(unfiltered)
     if facet in TAG_FACETS:
-        rows = session.execute(
-            select(Tag.value, func.count(func.distinct(Tag.feedback_id)))
-            .join(Feedback, Feedback.id == Tag.feedback_id)
-            .where(Tag.kind == facet, Tag.retracted_at.is_(None), *others)
-            .group_by(Tag.value))
-        counts = {value: number for value, number in rows}
-        if facet in ("service", "language", "need"):
-            counts[NONE] = session.scalar(select(func.count()).select_from(Feedback).where(
-                _tagged(facet, NONE), *others)) or 0
-        return counts
+        def total() -> int:
+            if known and unfiltered in known:
+                return known[unfiltered]
+            return count(session, unfiltered)
+        return _tag_counts(session, facet, others, total)
     column = {"status": Feedback.status, "channel": Feedback.channel}.get(facet)
     if column is not None:
         rows = session.execute(select(column, func.count()).where(*others).group_by(column))
@@ -153,4 +201,5 @@ def facet_counts(session: Session, filters: FeedbackFilters, facet: str) -> dict
     raise ValueError(f"no facet called {facet!r}")
 
 
-__all__ = ["NONE", "TAG_FACETS", "FeedbackFilters", "count", "facet_counts", "pinned", "statement"]
+__all__ = ["NONE", "TAG_FACETS", "FeedbackFilters", "count", "facet_counts", "pinned", "queue_page",
+           "statement"]

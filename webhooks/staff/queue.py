@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.config import Config
-from intake.feedback_query import NONE, FeedbackFilters, count, facet_counts, statement
+from intake.feedback_query import NONE, FeedbackFilters, count, facet_counts, queue_page
 from intake.staff import triage
 from intake.staff.dates import end_of_day, show_moment, start_of_day
 from intake.staff.labels import Labels
@@ -122,10 +122,13 @@ def _need_choices(labels: Labels, config: Config, counts: Mapping[str, int],
              else labels.need(v)) for v in values]
 
 
-def filter_fields(session: Session, config: Config, request_: QueueRequest) -> list[dict[str, object]]:
-    """Every filter as a select's parameters, counts from the other filters applied."""
+def filter_fields(session: Session, config: Config, request_: QueueRequest,
+                  total: int | None = None) -> list[dict[str, object]]:
+    """Every filter as a select's parameters, counts from the other filters applied (``total``:
+    the number of items the filters match, if already counted)."""
     labels, args, filters = Labels(config), request_.args, request_.filters
-    counts = {name: facet_counts(session, filters, name) for name in
+    known = {filters: total} if total is not None else None
+    counts = {name: facet_counts(session, filters, name, known) for name in
               ("status", "channel", "service", "language", "need", "flag", "theme",
                "consultation", "tracker")}
     interpreters = sum(n for v, n in counts["need"].items() if v.startswith("interpreter"))
@@ -167,9 +170,8 @@ def rows(session: Session, config: Config, filters: FeedbackFilters,
          page: int) -> list[dict[str, object]]:
     """One page of the queue, shaped for the table."""
     labels = Labels(config)
-    items = session.scalars(statement(filters, pin_flagged=True)
-                            .options(selectinload(Feedback.tags))
-                            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    items = queue_page(session, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE,
+                       options=[selectinload(Feedback.tags)])
     shaped = []
     for item in items:
         tags = active_tags(item)
@@ -232,7 +234,7 @@ def render_queue(args: Mapping[str, str], errors: dict[str, str] | None = None,
         total = count(session, wanted.filters)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(wanted.page, pages)
-        fields = filter_fields(session, runtime.config, wanted)
+        fields = filter_fields(session, runtime.config, wanted, total)
         shaped = rows(session, runtime.config, wanted.filters, page)
         bulk = bulk_choices(session, Labels(runtime.config)) if who.can(Action.TRIAGE) else None
     response = make_response(render_template(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.storage.base import Base, utcnow
@@ -27,6 +27,8 @@ class Feedback(Base):
     """
 
     __tablename__ = "feedback"
+    # The queue's order (newest first, ties by id), read from the index rather than sorted.
+    __table_args__ = (Index("ix_feedback_received_at_id", "received_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -58,7 +60,15 @@ class Tag(Base):
     the old row (``retracted_at``/``retracted_by``) and adds a new one, so history is kept."""
 
     __tablename__ = "tag"
-    __table_args__ = (Index("ix_tag_kind_value_active", "kind", "value", "retracted_at"),)
+    __table_args__ = (
+        Index("ix_tag_kind_value_active", "kind", "value", "retracted_at"),
+        # Active tags only (what the queue, its counts and reports read), small enough to be read
+        # without the table: items per value of a kind, and whether an item has a kind at all.
+        Index("ix_tag_active_kind_value_feedback", "kind", "value", "feedback_id",
+              sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
+        Index("ix_tag_active_kind_feedback", "kind", "feedback_id", "value",
+              sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), index=True)
