@@ -8,10 +8,14 @@ thread for the first one's answer, so workers have several threads and generous 
 
 from __future__ import annotations
 
+import glob
 import ipaddress
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from intake.observability.logs import logging_config
 
 MAX_DEFAULT_WORKERS = 8  # each worker holds the language and service models (~200 MB)
 
@@ -47,10 +51,22 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 
 # Logs to stdout/stderr (journald or docker keep them). The access log has no client address,
 # no query string, no referrer and no user agent: addresses and search terms are personal data.
+# LOG_FORMAT=json (the default in production) makes every line, the app's and gunicorn's, one
+# JSON object; the access line then has the fields method, path, status, bytes, duration_ms and
+# request_id only, whatever access_log_format says (intake.observability.logs).
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+logconfig_dict = logging_config(os.environ, gunicorn=True)
+
+# GET /metrics: each worker process writes its counts to files in this directory and a scrape
+# sums them (prometheus-client's multiprocess mode). Set here, before the preloaded app imports
+# prometheus-client. The systemd unit and Compose may set their own; emptied at each start.
+_METRICS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(tempfile.gettempdir(), f"involve-intake-metrics-{int(os.environ.get('PORT', '8000'))}"))
+os.makedirs(_METRICS_DIR, exist_ok=True)
 
 
 def _trusted(networks: Iterable[str]) -> Callable[[str], bool]:
@@ -93,3 +109,19 @@ def client_address_from_proxy(app: Callable[..., Any],
 
 def post_worker_init(worker: Any) -> None:
     worker.wsgi = client_address_from_proxy(worker.wsgi, worker.cfg.forwarded_allow_ips)
+
+
+def on_starting(server: Any) -> None:
+    """Counts left by an earlier run would be added to this one's: start from none. (The
+    preloaded app has made no count yet: every metric has labels, and files are written only
+    when a labelled value is first used, in a worker.)"""
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(path)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker stopped (restarted after max_requests, or killed): its counts stay in the sum,
+    and any live gauge of its own is dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.config import Config, load_config
 from intake.ingest import Intake
+from intake.observability.measured import MeasuredIntake
 from intake.pipeline import Taggers
 from intake.pipeline.stages import themes
 from intake.settings import Settings
@@ -39,4 +40,4 @@ def build_runtime(settings: Settings | None = None, config: Config | None = None
     taggers = Taggers(config, service_model_path=config.service_model.path_in(settings.models_dir),
                       theme_model_path=settings.models_dir / themes.MODEL_FILE)
     return Runtime(settings=settings, config=config, engine=engine, sessions=sessions,
-                   intake=Intake(sessions, config, settings.vault(), taggers=taggers))
+                   intake=MeasuredIntake(sessions, config, settings.vault(), taggers=taggers))

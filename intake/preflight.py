@@ -30,6 +30,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from intake.config import CONFIG_DIR_VARIABLE, PACKAGE_CONFIG_DIR, ConfigError, load_config
+from intake.observability.logs import FORMATS, LEVELS
 from intake.settings import REQUIRED_IN_PRODUCTION, instance_from_env
 from intake.storage import migrate
 from intake.storage.database import normalise_url
@@ -239,6 +240,39 @@ def check_telegram(env: Mapping[str, str]) -> list[Finding]:
     return findings
 
 
+def check_observability(env: Mapping[str, str]) -> list[Finding]:
+    """Logs and metrics settings (intake.observability): a typo here would otherwise pass
+    unnoticed, as logging falls back to its defaults."""
+    findings = []
+    log_format = _value(env, "LOG_FORMAT").lower()
+    if log_format and log_format not in FORMATS:
+        findings.append(_error("log-format-invalid", f"LOG_FORMAT={log_format!r} is not known: set it "
+                                                     "to json (one JSON object a line) or text."))
+    level = _value(env, "LOG_LEVEL").lower()
+    if level and level not in LEVELS:
+        findings.append(_error("log-level-invalid", f"LOG_LEVEL={level!r} is not known: set it to "
+                                                    f"{', '.join(LEVELS)}."))
+    token = _value(env, "METRICS_TOKEN")
+    if PLACEHOLDER.lower() in token.lower():
+        findings.append(_error("placeholder", "METRICS_TOKEN still holds the placeholder: set at least "
+                                              f"{MIN_SECRET_LENGTH} random characters, or leave it empty."))
+    elif token and len(token) < MIN_SECRET_LENGTH:
+        findings.append(_error("metrics-token-short", f"METRICS_TOKEN has {len(token)} characters; use "
+                                                      f"at least {MIN_SECRET_LENGTH} characters of random "
+                                                      "text."))
+    directory = _value(env, "PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        if path.exists() and not path.is_dir():
+            findings.append(_error("metrics-directory-invalid", f"PROMETHEUS_MULTIPROC_DIR={directory} "
+                                                                "is a file; name a directory."))
+        elif path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+            findings.append(_error("metrics-directory-invalid", f"PROMETHEUS_MULTIPROC_DIR={directory} "
+                                                                "cannot be written by this user; the "
+                                                                "web workers write their counts there."))
+    return findings
+
+
 def _reachable(name: str, base_url: str, timeout: float) -> list[Finding]:
     """Any HTTP answer counts: only whether this machine reaches the API is checked."""
     try:
@@ -294,6 +328,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
     findings += check_configuration_files(env)
     findings += check_twilio(env)
     findings += check_telegram(env)
+    findings += check_observability(env)
     if online:
         findings += check_online(env, timeout)
     return findings

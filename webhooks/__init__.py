@@ -21,6 +21,7 @@ from webhooks.converters import init_converters
 from webhooks.database_errors import init_database_errors
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
+from webhooks.observability import init_observability
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
 from webhooks.security_headers import init_security_headers
 from webhooks.sms import routes as sms
@@ -36,6 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None,
                runtime: Runtime | None = None) -> Flask:
     """Build the app. ``runtime`` lets tests (and `intake serve`) pass a ready core runtime."""
     app = Flask(__name__)
+    # First, so the request id is bound before any other hook can log.
+    init_observability(app)
     init_converters(app)
     runtime = runtime or build_runtime()
     production = runtime.settings.environment == "production"

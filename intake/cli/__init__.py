@@ -4,6 +4,8 @@ the core never imports them."""
 
 from __future__ import annotations
 
+import logging
+import os
 from importlib.metadata import entry_points
 
 import click
@@ -28,6 +30,7 @@ from intake.cli import (
     users,
     worker,
 )
+from intake.observability.logs import configure_logging
 
 
 class IntakeGroup(click.Group):
@@ -63,3 +66,15 @@ for command in (database.db, seeding.seed_demo, tagging.tag, submitting.submit, 
                 privacy.erase, privacy.subject_access, privacy.purge, outbox.outbox,
                 preflight.check_config):
     main.add_command(command)
+
+
+def run() -> None:
+    """The `intake` program: logging set up for this process (``LOG_FORMAT``, ``LOG_LEVEL``),
+    then the command. Tests invoke ``main`` itself and keep pytest's own logging."""
+    configure_logging(os.environ)
+    try:
+        main()
+    except Exception:
+        # A crash (the database gone, say) is one log line like any other, not a bare traceback.
+        logging.getLogger("intake").critical("intake stopped on an unexpected error", exc_info=True)
+        raise SystemExit(1) from None

@@ -7,7 +7,9 @@ is not configured) and ``intake.periodic`` (a callable taking the runtime, run e
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import asdict
 from importlib.metadata import entry_points
 
 import click
@@ -15,7 +17,9 @@ import click
 from intake.bootstrap import Runtime
 from intake.campaigns import send_checks
 from intake.cli.runtime import open_runtime
-from intake.outbox import OutboxWorker, Sender
+from intake.outbox import DeliveryReport, OutboxWorker, Sender
+
+log = logging.getLogger(__name__)
 
 
 def load_senders(runtime: Runtime) -> dict[str, Sender]:
@@ -27,10 +31,13 @@ def load_senders(runtime: Runtime) -> dict[str, Sender]:
     return senders
 
 
-def run_cycle(runtime: Runtime, worker: OutboxWorker) -> str:
+def run_cycle(runtime: Runtime, worker: OutboxWorker) -> DeliveryReport:
     for plugin in entry_points(group="intake.periodic"):
         plugin.load()(runtime)
-    report = worker.run_once()
+    return worker.run_once()
+
+
+def describe(report: DeliveryReport) -> str:
     return (f"sent {report.sent}, retrying {report.retried}, failed {report.failed}, "
             f"cancelled {report.cancelled}"
             + (f", waiting {report.deferred}" if report.deferred else ""))
@@ -48,13 +55,21 @@ def make_worker(runtime: Runtime, senders: dict[str, Sender]) -> OutboxWorker:
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between cycles.")
 def worker(once: bool, interval: float) -> None:
-    """Send queued messages (with retries and back-off) and close idle conversations."""
+    """Send queued messages (with retries and back-off) and close idle conversations.
+
+    With --once, a summary for the person (or cron job) that ran it. As a service, log lines
+    (JSON in production): what it sends on, then a line for each cycle that did something."""
     with open_runtime() as runtime:
         senders = load_senders(runtime)
-        click.echo(f"Sending on: {', '.join(sorted(senders)) or 'no channel is configured'}.")
+        channels = ", ".join(sorted(senders)) or "no channel is configured"
         outbox = make_worker(runtime, senders)
+        if once:
+            click.echo(f"Sending on: {channels}.")
+            click.echo(describe(run_cycle(runtime, outbox)))
+            return
+        log.info("worker started; sending on: %s", channels, extra={"channels": sorted(senders)})
         while True:
-            click.echo(run_cycle(runtime, outbox))
-            if once:
-                return
+            report = run_cycle(runtime, outbox)
+            if report != DeliveryReport():
+                log.info(describe(report), extra=asdict(report))
             time.sleep(interval)

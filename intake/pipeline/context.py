@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -130,6 +130,9 @@ class PipelineContext:
     language_prior: Mapping[str, float] = field(default_factory=dict)
     # Consultations the sender was recently sent an invitation to (ids), for routing a reply.
     invitations: tuple[int, ...] = ()
+    # Told each stage's name and duration (seconds) after it runs, for metrics; the stages never
+    # see it. None: nothing is timed.
+    on_stage: Callable[[str, float], None] | None = None
 
     @classmethod
     def offline(cls, config: Config, taggers: Taggers | None = None) -> PipelineContext:

@@ -9,6 +9,7 @@ import configparser
 import os
 import re
 import runpy
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ FOREIGN_PREFIXES = ("POSTGRES_USER", "POSTGRES_DB", "PYTHON", "PIP_")
 # Settings from the developer's shell or the CI must not change what check-config finds.
 CLEARED_PREFIXES = ("DATABASE_URL", "INTAKE_", "SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_",
                     "TELEGRAM_", "RATELIMIT_", "WEB_", "FORWARDED_ALLOW_IPS", "PORT", "BIND_HOST",
-                    "LOG_LEVEL")
+                    "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR")
 
 
 def read(path: Path) -> str:
@@ -241,6 +242,8 @@ def load_gunicorn(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]
     for name in list(os.environ):
         if name.startswith(CLEARED_PREFIXES):
             monkeypatch.delenv(name)
+    # The file sets PROMETHEUS_MULTIPROC_DIR when it is not set: set here, so it is undone after.
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "gunicorn-conf-test"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(GUNICORN_CONF))
@@ -287,6 +290,48 @@ def test_the_access_log_holds_no_address_query_string_or_user_agent(
     for personal in ("%(h)s", "%(r)s", "%(q)s", "%(f)s", "%(a)s", "%(u)s", "}i)s"):
         assert personal not in log_format
     assert "%(U)s" in log_format and "%(s)s" in log_format
+
+
+def test_gunicorn_logs_through_the_services_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One JSON object a line in production: gunicorn's error and access logs and the app's."""
+    namespace = load_gunicorn(monkeypatch, INTAKE_ENV="production")
+    config = namespace["logconfig_dict"]
+    assert config["handlers"]["console"]["formatter"] == "json"
+    assert config["handlers"]["access"]["formatter"] == "access_json"
+    assert config["loggers"]["gunicorn.access"]["handlers"] == ["access"]
+    assert config["loggers"]["httpx"]["level"] == "WARNING"
+    text = load_gunicorn(monkeypatch, LOG_FORMAT="text")
+    assert text["logconfig_dict"]["handlers"]["access"]["formatter"] == "access_text"
+    # The text access line carries the request id the app returned (a response header).
+    assert text["access_log_format"].endswith("%({x-request-id}o)s")
+
+
+def test_the_workers_share_a_metrics_directory_emptied_at_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    directory = tmp_path / "metrics"
+    namespace = load_gunicorn(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
+    assert directory.is_dir()
+    (directory / "counter_101.db").write_bytes(b"old run")
+    namespace["on_starting"](object())
+    assert list(directory.iterdir()) == []
+
+    (directory / "counter_202.db").write_bytes(b"counts")
+    (directory / "gauge_livesum_202.db").write_bytes(b"live")
+    namespace["child_exit"](object(), type("Worker", (), {"pid": 202})())
+    # A stopped worker's counts stay in the sum; only its live gauges go.
+    assert sorted(path.name for path in directory.iterdir()) == ["counter_202.db"]
+
+
+def test_without_a_setting_gunicorn_chooses_a_metrics_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "set-so-that-it-is-undone")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    for name in list(os.environ):
+        if name.startswith(CLEARED_PREFIXES):
+            monkeypatch.delenv(name)
+    runpy.run_path(str(GUNICORN_CONF))
+    chosen = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    # One per port, so two servers on one machine never empty each other's.
+    assert chosen == Path(tempfile.gettempdir()) / "involve-intake-metrics-8000" and chosen.is_dir()
 
 
 def remote_address_seen(wrap: Callable[..., Any], peer: str, forwarded: str | None) -> str:
@@ -351,6 +396,16 @@ def test_nginx_passes_what_the_app_needs() -> None:
     assert re.search(r"listen 443 ssl;", text) and "ssl_certificate " in text
     assert "return 301 https://$host$request_uri;" in text
     assert text.count("{") == text.count("}")
+
+
+def test_nginx_sends_its_request_id_and_keeps_metrics_private() -> None:
+    text = read(NGINX)
+    assert "proxy_set_header X-Request-ID $request_id;" in text
+    log_format = re.search(r"log_format involve_intake ([^;]+);", text)
+    assert log_format and "$request_id" in log_format.group(1)
+    https = text.split("listen 443 ssl;", 1)[1]
+    metrics = re.search(r"location = /metrics \{\s*return 404;\s*\}", https)
+    assert metrics and metrics.start() < https.index("location / {")
 
 
 def test_nginx_limits_bodies_as_the_app_does_and_waits_long_enough() -> None:
@@ -429,6 +484,13 @@ def test_the_units_run_the_right_commands() -> None:
     assert unit("involve-intake-worker.service")["Service"]["ExecStart"].endswith("intake worker")
     purge = unit("involve-intake-purge.service")["Service"]
     assert purge["Type"] == "oneshot" and purge["ExecStart"].endswith("intake purge")
+
+
+def test_the_web_units_metrics_directory_is_in_its_runtime_directory() -> None:
+    text = read(SYSTEMD / "involve-intake-web.service")
+    runtime = unit("involve-intake-web.service")["Service"]["RuntimeDirectory"]
+    directory = re.search(r"^Environment=PROMETHEUS_MULTIPROC_DIR=(\S+)$", text, re.MULTILINE)
+    assert directory and directory.group(1).startswith(f"/run/{runtime}/")
 
 
 def test_the_purge_timer_runs_daily_and_catches_up() -> None:

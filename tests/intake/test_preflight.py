@@ -273,6 +273,33 @@ def test_a_telegram_secret_telegram_would_refuse_or_without_a_token() -> None:
         "telegram-no-token": "warning"}
 
 
+def test_logs_and_metrics_settings_left_out_or_valid_have_no_findings(tmp_path: Path) -> None:
+    assert preflight.check_observability({}) == []
+    assert preflight.check_observability({
+        "LOG_FORMAT": "JSON", "LOG_LEVEL": "warning", "METRICS_TOKEN": "t" * 32,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "not-made-yet")}) == []
+    assert preflight.check_observability({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) == []
+
+
+@pytest.mark.parametrize(("env", "check"), [
+    ({"LOG_FORMAT": "xml"}, "log-format-invalid"),
+    ({"LOG_LEVEL": "verbose"}, "log-level-invalid"),
+    ({"METRICS_TOKEN": "short"}, "metrics-token-short"),
+    ({"METRICS_TOKEN": "CHANGE-ME"}, "placeholder"),
+])
+def test_a_logs_or_metrics_setting_that_cannot_work_is_an_error(env: dict[str, str], check: str) -> None:
+    assert found(preflight.check_observability(env)) == {check: "error"}
+
+
+def test_a_metrics_directory_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    file = tmp_path / "metrics"
+    file.write_text("")
+    findings = preflight.check_observability({"PROMETHEUS_MULTIPROC_DIR": str(file)})
+    assert found(findings) == {"metrics-directory-invalid": "error"}
+    assert found(preflight.run_checks({"LOG_FORMAT": "xml", "DATABASE_URL": POSTGRES_NOBODY},
+                                      workers=1)).get("log-format-invalid") == "error"
+
+
 def test_the_provider_defaults_match_the_channels_own() -> None:
     assert preflight.TWILIO_API_BASE_URL == TWILIO_DEFAULT
     assert preflight.TELEGRAM_API_BASE_URL == TELEGRAM_DEFAULT

@@ -54,13 +54,13 @@ def authenticate(*actions: Action) -> ApiCaller:
         user = user_for_token(session, token)
         caller = ApiCaller(user.id, user.email, user.role) if user is not None else None
     if caller is None:
-        log.warning("API call with an unknown or withdrawn token from %s", request.remote_addr)
+        log.warning("API call with an unknown or withdrawn token")  # no address: personal data
         raise ApiProblem(401, "invalid-token", "This API token is not valid (it was replaced, or "
                          "its account is no longer active). Create a new one on your account page.",
                          headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'})
     refused = [action for action in actions if not can(caller.role, action)]
     if refused:
-        log.warning("API call refused for %s (role %s)", caller.email, caller.role)
+        log.warning("API call refused for staff user %s (role %s)", caller.user_id, caller.role)
         raise ApiProblem(403, "forbidden", f"Your role ({caller.role}) may not use the API. Ask an "
                          "administrator if you need it.",
                          headers={"WWW-Authenticate": f'Bearer realm="{REALM}", '

@@ -60,7 +60,8 @@ def feedback() -> Response:
             entity_type="api", entity_id="feedback",
             details={"filters": wanted.args, "page": wanted.page, "per_page": wanted.per_page,
                      "items": len(items), "total": total}))
-    log.info("API: %s read page %s of feedback (%s items)", caller.email, wanted.page, len(items))
+    log.info("API: staff user %s read page %s of feedback (%s items)", caller.user_id, wanted.page,
+             len(items))
     return jsonify({
         "page": wanted.page, "per_page": wanted.per_page, "total": total, "pages": pages,
         "next": _page_link(wanted, wanted.page + 1) if wanted.page < pages else None,

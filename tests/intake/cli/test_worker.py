@@ -102,3 +102,34 @@ def test_a_twilio_outage_leaves_the_message_queued_for_a_retry(
         assert message is not None
         assert (message.status, message.attempts) == (OutboundStatus.QUEUED, 1)
         assert message.last_error is not None and "500" in message.last_error
+
+
+class StopWorker(Exception):
+    pass
+
+
+def test_as_a_service_the_worker_logs_what_it_sends_on_and_each_busy_cycle(
+        runtime: Runtime, env: dict[str, str | None], fake_twilio: FakeTwilio,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Without --once the lines are log records (JSON in production), not printed text; a cycle
+    that did nothing writes no line."""
+    queue_follow_up(runtime, "The surgery now has more phone lines.")
+    env = {**env, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": "test-token",
+           "TWILIO_FROM_NUMBER": "+447700900000", "TWILIO_API_BASE_URL": fake_twilio.base_url}
+    cycles = iter(range(2))
+
+    def sleep(_seconds: float) -> None:
+        if next(cycles, None) is None:
+            raise StopWorker
+
+    monkeypatch.setattr("intake.cli.worker.time.sleep", sleep)
+    caplog.set_level("INFO", logger="intake.cli.worker")
+    result = CliRunner().invoke(main, ["worker", "--interval", "1"], env=env)
+
+    assert isinstance(result.exception, StopWorker)
+    assert result.output == ""
+    lines = [(r.getMessage(), getattr(r, "sent", None)) for r in caplog.records
+             if r.name == "intake.cli.worker"]
+    assert lines == [("worker started; sending on: sms", None),
+                     ("sent 1, retrying 0, failed 0, cancelled 0", 1)]
+    assert PATIENT not in caplog.text

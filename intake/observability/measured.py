@@ -1,0 +1,81 @@
+"""The intake service layer, counted and timed from the outside.
+
+``MeasuredIntake`` is :class:`intake.ingest.Intake` with metrics: each message received (and
+whether it was a provider's repeated delivery), each inbox message reaching a final state, and
+the time each pipeline stage takes. The stages stay pure: the pipeline is handed a stage timer
+through its context and calls it between stages. Final states are counted when their
+transaction commits, by watching the inbox rows in the runtime's sessions, so every path that
+finishes a message (a webhook, a conversation closing in `intake worker`, `intake reprocess`)
+is counted once, and a rolled-back attempt is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.ingest import Intake
+from intake.message import IncomingMessage
+from intake.observability.metrics import MESSAGES_FINISHED, MESSAGES_RECEIVED, STAGE_SECONDS
+from intake.pipeline import PipelineContext
+from intake.storage.models import InboundMessage, InboundState
+
+_PENDING = "intake.observability.finished"
+
+
+def observe_stage(name: str, seconds: float) -> None:
+    STAGE_SECONDS.labels(stage=name).observe(seconds)
+
+
+# Once a message is in one of these, a later change (erasure marks it ignored) is not an outcome.
+SETTLED = frozenset({InboundState.PROCESSED, InboundState.REJECTED, InboundState.IGNORED,
+                     InboundState.CONVERSATION})
+
+
+def _note_final_states(session: Session, _flush_context: Any) -> None:
+    for record in session.dirty:
+        if not isinstance(record, InboundMessage):
+            continue
+        history = inspect(record).attrs["state"].history
+        if not history.added or history.added[-1] == InboundState.RECEIVED:
+            continue
+        if history.deleted and history.deleted[0] in SETTLED:
+            continue
+        session.info.setdefault(_PENDING, []).append((record.channel, str(history.added[-1])))
+
+
+def _count_committed(session: Session) -> None:
+    for channel, state in session.info.pop(_PENDING, ()):
+        MESSAGES_FINISHED.labels(channel=channel, state=state).inc()
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def count_final_states(sessions: sessionmaker[Session]) -> None:
+    """Count inbox messages reaching a final state in sessions made by ``sessions``."""
+    if not event.contains(sessions, "after_flush", _note_final_states):
+        event.listen(sessions, "after_flush", _note_final_states)
+        event.listen(sessions, "after_commit", _count_committed)
+        event.listen(sessions, "after_rollback", _forget)
+
+
+class MeasuredIntake(Intake):
+    """:class:`Intake` that reports to :mod:`intake.observability.metrics`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        count_final_states(self.sessions)
+
+    def receive(self, message: IncomingMessage) -> tuple[int, bool]:
+        inbound_id, duplicate = super().receive(message)
+        MESSAGES_RECEIVED.labels(channel=message.channel,
+                                 duplicate="true" if duplicate else "false").inc()
+        return inbound_id, duplicate
+
+    def context(self, session: Session) -> PipelineContext:
+        return replace(super().context(session), on_stage=observe_stage)
