@@ -7,7 +7,7 @@ facet would give, for the counts beside every filter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -150,37 +150,29 @@ def count(session: Session, filters: FeedbackFilters) -> int:
                           .where(*_conditions(filters))) or 0
 
 
-def _tag_counts(session: Session, facet: str, others: list[Any],
-                total: Callable[[], int]) -> dict[str, int]:
+def _tag_counts(session: Session, facet: str, others: list[Any]) -> dict[str, int]:
     """Items per active value of a tag kind among the items ``others`` match. The tags are read
-    on their own (a partial index of active tags holds kind, value and item, in that order), and
-    narrowed to the matching items only when there are other filters; "none" is the matching
-    items less those with any value of the kind."""
+    on their own (a partial index of active tags holds kind, value and item, in that order, so
+    each value's items come sorted) and narrowed to the matching items only when there are
+    other filters."""
     active = [Tag.kind == facet, Tag.retracted_at.is_(None)]
     if others:
         active.append(Tag.feedback_id.in_(select(Feedback.id).where(*others)))
-    pairs = select(Tag.value, Tag.feedback_id).where(*active).distinct().subquery()
     counts = {value: number for value, number in session.execute(
-        select(pairs.c.value, func.count()).group_by(pairs.c.value))}
+        select(Tag.value, func.count(func.distinct(Tag.feedback_id))).where(*active)
+        .group_by(Tag.value))}
     if facet in ("service", "language", "need"):
-        tagged = select(Tag.feedback_id).where(*active).distinct().subquery()
-        counts[NONE] = total() - (session.scalar(select(func.count()).select_from(tagged)) or 0)
+        counts[NONE] = session.scalar(select(func.count()).select_from(Feedback).where(
+            _tagged(facet, NONE), *others)) or 0
     return counts
 
 
-def facet_counts(session: Session, filters: FeedbackFilters, facet: str,
-                 known: Mapping[FeedbackFilters, int] | None = None) -> dict[str, int]:
+def facet_counts(session: Session, filters: FeedbackFilters, facet: str) -> dict[str, int]:
     """How many items each value of ``facet`` has, with every *other* filter applied (so the
-    counts say what choosing that value would give). ``known``: counts the caller has already
-    made (``count`` of some filters), to save making them again."""
-    unfiltered = filters.without(facet)
-    others = _conditions(unfiltered)
+    counts say what choosing that value would give)."""
+    others = _conditions(filters.without(facet))
     if facet in TAG_FACETS:
-        def total() -> int:
-            if known and unfiltered in known:
-                return known[unfiltered]
-            return count(session, unfiltered)
-        return _tag_counts(session, facet, others, total)
+        return _tag_counts(session, facet, others)
     column = {"status": Feedback.status, "channel": Feedback.channel}.get(facet)
     if column is not None:
         rows = session.execute(select(column, func.count()).where(*others).group_by(column))

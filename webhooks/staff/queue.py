@@ -122,13 +122,10 @@ def _need_choices(labels: Labels, config: Config, counts: Mapping[str, int],
              else labels.need(v)) for v in values]
 
 
-def filter_fields(session: Session, config: Config, request_: QueueRequest,
-                  total: int | None = None) -> list[dict[str, object]]:
-    """Every filter as a select's parameters, counts from the other filters applied (``total``:
-    the number of items the filters match, if already counted)."""
+def filter_fields(session: Session, config: Config, request_: QueueRequest) -> list[dict[str, object]]:
+    """Every filter as a select's parameters, counts from the other filters applied."""
     labels, args, filters = Labels(config), request_.args, request_.filters
-    known = {filters: total} if total is not None else None
-    counts = {name: facet_counts(session, filters, name, known) for name in
+    counts = {name: facet_counts(session, filters, name) for name in
               ("status", "channel", "service", "language", "need", "flag", "theme",
                "consultation", "tracker")}
     interpreters = sum(n for v, n in counts["need"].items() if v.startswith("interpreter"))
@@ -234,7 +231,7 @@ def render_queue(args: Mapping[str, str], errors: dict[str, str] | None = None,
         total = count(session, wanted.filters)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(wanted.page, pages)
-        fields = filter_fields(session, runtime.config, wanted, total)
+        fields = filter_fields(session, runtime.config, wanted)
         shaped = rows(session, runtime.config, wanted.filters, page)
         bulk = bulk_choices(session, Labels(runtime.config)) if who.can(Action.TRIAGE) else None
     response = make_response(render_template(
