@@ -115,14 +115,21 @@ class ChatService:
     def engine(self, session: Session, now: datetime, multi_part: bool = False,
                max_text_length: int | None = None) -> Engine:
         config = self.intake.config
-        consultations = [c for c in session.scalars(select(Consultation).where(
-            Consultation.status != ConsultationStatus.REPORTED))]
-        by_slug = {c.slug: c for c in consultations}
-        open_now = [c for c in consultations if c.is_open_at(now)]
-        # A deep link (Telegram /start <slug>) reaches an open consultation by its slug too;
-        # an SMS keyword wins where the two are spelt alike.
-        by_keyword = {c.slug.casefold(): c for c in open_now}
-        by_keyword.update({c.sms_keyword.casefold(): c for c in open_now if c.sms_keyword})
+        read: dict[str, dict[str, Consultation]] = {}
+
+        def consultations(key: str) -> dict[str, Consultation]:
+            """Read when the engine first asks (a first message, a consultation's question), in
+            this turn's transaction: most turns are answers to a question and need none."""
+            if not read:
+                listed = list(session.scalars(select(Consultation).where(
+                    Consultation.status != ConsultationStatus.REPORTED)))
+                open_now = [c for c in listed if c.is_open_at(now)]
+                # A deep link (Telegram /start <slug>) reaches an open consultation by its slug
+                # too; an SMS keyword wins where the two are spelt alike.
+                by_keyword = {c.slug.casefold(): c for c in open_now}
+                by_keyword.update({c.sms_keyword.casefold(): c for c in open_now if c.sms_keyword})
+                read.update(slug={c.slug: c for c in listed}, keyword=by_keyword)
+            return read[key]
 
         def entry(consultation: Consultation | None) -> ConsultationEntry | None:
             return None if consultation is None else ConsultationEntry(
@@ -143,9 +150,9 @@ class ChatService:
             infer_services=lambda text: [(t.value, t.confidence)
                                          for t in infer(text, self.intake.taggers.services)],
             service_label=label,
-            consultation_for_keyword=lambda text: entry(by_keyword.get(
+            consultation_for_keyword=lambda text: entry(consultations("keyword").get(
                 text.strip().strip(".!").casefold())),
-            consultation_by_slug=lambda slug: entry(by_slug.get(slug)),
+            consultation_by_slug=lambda slug: entry(consultations("slug").get(slug)),
             max_text_length=min(config.limits.max_text_length,
                                 max_text_length or config.limits.max_text_length),
             interpreter_languages=frozenset(e.language for e in config.needs.interpreter_languages),
@@ -409,11 +416,9 @@ class ChatService:
                 ContactAddress.address_hash == conversation.address_hash))
             sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
             message = self._as_feedback(conversation, state, sender)
-        result = self.intake.ingest(message)
-        if result.feedback_id is not None:
-            with self.runtime.sessions.begin() as session:
-                session.get_one(Conversation, conversation_id).feedback_id = result.feedback_id
-        return result.reference
+        # The feedback is linked to its conversation in the transaction that stores it
+        # (``conversation_id`` in the message's metadata).
+        return self.intake.ingest(message).reference
 
     def _as_feedback(self, conversation: Conversation, state: ChatState,
                      sender: str | None) -> IncomingMessage:

@@ -50,7 +50,7 @@ def remember_choices() -> None:
     """The language and Easy Read switches are links (they work without JavaScript); the choice
     is kept in the session for the pages that follow."""
     language = request.args.get("lang")
-    if language in available_languages():
+    if language is not None and language in available_languages():  # lists a directory
         session["lang"] = language
     if request.args.get("easy") in ("0", "1"):
         session["easy"] = request.args["easy"] == "1"
