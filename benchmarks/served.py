@@ -1,0 +1,197 @@
+"""The web app as production runs it, for the benchmarks: gunicorn started with
+``deploy/gunicorn.conf.py`` on 127.0.0.1 (a free port), over a fresh migrated database (a SQLite
+file, or a PostgreSQL schema of its own that is dropped afterwards), with production settings.
+
+The server is always stopped (SIGINT, then SIGKILL of its process group) when the ``with`` block
+ends, and every wait has a time limit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from intake.storage import migrate
+from intake.storage.database import make_engine, normalise_url
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+POSTGRES_URL = os.environ.get("BENCHMARK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+START_SECONDS = 60.0
+PUBLIC_BASE_URL = "https://intake.example.test"
+# The Twilio account the load is signed for (a made-up one: nothing here reaches Twilio).
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "benchmark-" + "t" * 22
+SERVICE_NUMBER = "+447700900000"
+# Settings from the developer's shell must not leak into the server being measured.
+CLEARED_PREFIXES = ("DATABASE_URL", "INTAKE_", "SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_",
+                    "TELEGRAM_", "RATELIMIT_", "FEEDBACK_RATE_LIMIT", "WEB_", "PORT", "BIND_HOST")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_database(kind: str, directory: Path) -> Iterator[str]:
+    """A migrated, empty database: ``sqlite`` (a file in ``directory``) or ``postgresql`` (a
+    schema of its own in POSTGRES_URL's database, dropped afterwards). Yields its URL."""
+    if kind == "sqlite":
+        url = f"sqlite:///{directory / f'bench-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown database kind {kind!r}: sqlite or postgresql")
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), connect_args={"connect_timeout": 5})
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        rendered = url.render_as_string(hide_password=False)
+        _migrate(rendered)
+        yield rendered
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def production_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production deployment (INTAKE_ENV=production, fresh secrets, Twilio
+    configured) for ``database_url``, with nothing inherited from the caller's own settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(CLEARED_PREFIXES)}
+    env.update({
+        "INTAKE_ENV": "production", "DATABASE_URL": database_url,
+        "INTAKE_INSTANCE_PATH": str(instance), "SECRET_KEY": secrets.token_hex(32),
+        "INTAKE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "INTAKE_HASH_KEY": secrets.token_hex(32), "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": SERVICE_NUMBER,
+    })
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Gunicorn:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    workers: int
+    threads: int
+
+    @property
+    def master_pid(self) -> int:
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The master's children now (workers are replaced after ``max_requests``)."""
+        try:
+            found = Path(f"/proc/{self.master_pid}/task/{self.master_pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(pid) for pid in found.split()]
+
+    def workers_cpu_seconds(self) -> float:
+        """CPU time (user + system) all workers have used so far, those replaced after
+        ``max_requests`` included (the master has reaped them, so they count in its
+        children's time)."""
+        ticks = 0
+        for pid in self.worker_pids():
+            try:
+                utime, stime, _, _ = _cpu_fields(pid)
+            except OSError:  # exited since listed: now in the master's children's time
+                continue
+            ticks += utime + stime
+        _, _, cutime, cstime = _cpu_fields(self.master_pid)
+        return (ticks + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _cpu_fields(pid: int) -> list[int]:
+    """utime, stime, cutime, cstime of a process in clock ticks (fields 14 to 17 of its stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return [int(value) for value in fields[11:15]]
+
+
+def _get(url: str, seconds: float = 2.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=seconds) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@contextmanager
+def running_gunicorn(env: Mapping[str, str], workdir: Path, app: str, workers: int,
+                     threads: int) -> Iterator[Gunicorn]:
+    """gunicorn -c deploy/gunicorn.conf.py ``app``, with WEB_CONCURRENCY=``workers`` and
+    WEB_THREADS=``threads``; yields once every worker has started and /healthz answers 200."""
+    port = free_port()
+    log = workdir / f"gunicorn-{port}.log"
+    server_env = {**env, "WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads),
+                  "BIND_HOST": "127.0.0.1", "PORT": str(port),
+                  "LOG_LEVEL": env.get("LOG_LEVEL", "info")}  # production's default
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(GUNICORN), "-c", str(CONFIG), app], cwd=ROOT,
+                                   stdout=out, stderr=subprocess.STDOUT, env=server_env,
+                                   start_new_session=True)
+    server = Gunicorn(f"http://127.0.0.1:{port}", process, log, workers, threads)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
+            if len(server.worker_pids()) >= workers:
+                try:
+                    if _get(f"{server.base_url}/healthz") == 200:
+                        break
+                except OSError:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start in {START_SECONDS:.0f}s:\n{server.output()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the server and its workers: its own group
+        process.wait(timeout=10)

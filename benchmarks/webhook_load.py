@@ -1,0 +1,269 @@
+"""How much SMS webhook traffic the web app takes, next to a bare Flask endpoint in the same run.
+
+gunicorn is started exactly as production starts it (``-c deploy/gunicorn.conf.py``, production
+settings, WEB_CONCURRENCY and WEB_THREADS set here and printed) serving
+``benchmarks.webhook_app:app``: the real app plus ``POST /bench/bare-sms``, which parses the same
+Twilio form and answers the same kind of TwiML but checks no signature and touches no database.
+The load is signed Twilio webhooks from Ofcom drama numbers (see benchmarks/sms_traffic.py: first
+messages, replies within conversations, a few retried deliveries), sent with httpx from this
+process to 127.0.0.1 only, on SQLite and on PostgreSQL (a schema of its own, dropped after).
+
+For each database, after a short warm-up of both routes:
+
+* throughput: a closed loop (a fixed number of connections, each sending its next request as
+  soon as the last is answered) for a fixed time, bare then real, ``--rounds`` times;
+  the figure is real/bare, measured side by side;
+* latency: an open loop at a fixed offered rate (``--rate``, default 200 requests/second; more
+  rates after it, comma-separated, show where the real route does keep up) for a fixed time,
+  bare then real; latency is counted from when each request was due, so a server
+  that falls behind is charged for the queue it builds (no coordinated omission).
+
+Also printed: the server's CPU time per request (all gunicorn workers, from /proc) and the load
+generator's own CPU share, since both share this machine's cores.
+
+    .venv/bin/python -m benchmarks.webhook_load [--databases sqlite,postgresql] [--workers 5]
+        [--threads 4] [--concurrency 16] [--seconds 20] [--rate 200[,50,...]] [--latency-seconds 20]
+        [--rounds 2] [--warmup-seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.machine import describe
+from benchmarks.measure import percentile
+from benchmarks.served import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_BASE_URL,
+    SERVICE_NUMBER,
+    Gunicorn,
+    fresh_database,
+    production_env,
+    running_gunicorn,
+)
+from benchmarks.sms_traffic import Traffic
+from benchmarks.webhook_app import BARE_PATH
+
+APP = "benchmarks.webhook_app:app"
+REAL_PATH = "/sms/twilio"
+REQUEST_SECONDS = 30.0
+OPEN_LOOP_CONNECTIONS = 64
+THROUGHPUT_TARGET = 0.40      # real at least 40% of bare's requests per second
+P99_TARGET_MS = 100.0         # at the offered rate
+TARGET_RATE = 200.0           # requests/second
+
+
+@dataclass
+class Phase:
+    """One measured stretch of load on one route."""
+
+    database: str
+    route: str                   # "bare" or "real"
+    mode: str                    # "closed" or "open"
+    load: str                    # "c=16" or "200/s"
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "200")
+
+    def row(self) -> str:
+        lat = self.latencies_ms or [0.0]
+        cpu_ms = 1000 * self.server_cpu / self.requests if self.requests else 0.0
+        client = 100 * self.client_cpu / self.seconds if self.seconds else 0.0
+        return (f"{self.database:<10} {self.route:<4} {self.mode:<6} {self.load:>6} "
+                f"{self.requests:>8} {self.rate:>8.1f} {percentile(lat, 0.5):>7.1f} "
+                f"{percentile(lat, 0.95):>7.1f} {percentile(lat, 0.99):>7.1f} {max(lat):>8.1f} "
+                f"{self.errors:>6} {cpu_ms:>8.2f} {client:>7.0f}")
+
+
+HEADER = (f"{'database':<10} {'route':<4} {'mode':<6} {'load':>6} {'requests':>8} {'req/s':>8} "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>8} {'errors':>6} "
+          f"{'cpu ms/req':>8} {'client%':>7}")
+
+
+async def _send(client: httpx.AsyncClient, path: str, traffic: Traffic, phase: Phase | None,
+                due: float | None = None) -> None:
+    delivery = traffic.next()
+    started = time.perf_counter() if due is None else due
+    try:
+        response = await client.post(path, content=delivery.body, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": delivery.signature})
+        status, ok, body = str(response.status_code), response.status_code == 200, response.content
+    except httpx.HTTPError as error:
+        status, ok, body = type(error).__name__, False, b""
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    traffic.answered(delivery, ok, body)
+    if phase is not None:
+        phase.latencies_ms.append(elapsed_ms)
+        phase.statuses[status] += 1
+
+
+def _client(server: Gunicorn, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.base_url, timeout=REQUEST_SECONDS,
+                             limits=httpx.Limits(max_connections=connections,
+                                                 max_keepalive_connections=connections))
+
+
+def _traffic(path: str, seed: int) -> Traffic:
+    return Traffic(PUBLIC_BASE_URL + path, AUTH_TOKEN, SERVICE_NUMBER, ACCOUNT_SID, seed=seed)
+
+
+async def closed_loop(server: Gunicorn, path: str, traffic: Traffic, concurrency: int,
+                      seconds: float, phase: Phase | None) -> None:
+    """``concurrency`` connections, each sending as soon as its last answer came, for
+    ``seconds`` (requests still in flight then are waited for and counted)."""
+    async with _client(server, concurrency) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def user() -> None:
+            while time.perf_counter() < deadline:
+                await _send(client, path, traffic, phase)
+
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+
+
+async def open_loop(server: Gunicorn, path: str, traffic: Traffic, rate: float, seconds: float,
+                    phase: Phase) -> None:
+    """One request every 1/``rate`` seconds for ``seconds``, whether or not earlier ones were
+    answered; each request's latency is counted from when it was due."""
+    total = max(1, int(rate * seconds))
+    async with _client(server, OPEN_LOOP_CONNECTIONS) as client:
+        start = time.perf_counter() + 0.05
+        tasks = []
+        for index in range(total):
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_send(client, path, traffic, phase, due)))
+        await asyncio.gather(*tasks)
+
+
+def measured(server: Gunicorn, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
+    """Run one phase's coroutine, recording wall time and both sides' CPU time."""
+    server_before = server.workers_cpu_seconds()
+    client_before = time.process_time()
+    started = time.perf_counter()
+    asyncio.run(run)
+    phase.seconds = time.perf_counter() - started
+    phase.client_cpu = time.process_time() - client_before
+    phase.server_cpu = server.workers_cpu_seconds() - server_before
+    return phase
+
+
+def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
+    phases: list[Phase] = []
+    traffic = {route: _traffic(path, seed) for seed, (route, path) in
+               enumerate((("bare", BARE_PATH), ("real", REAL_PATH)))}
+    paths = {"bare": BARE_PATH, "real": REAL_PATH}
+    with fresh_database(kind, workdir) as url, running_gunicorn(
+            production_env(url, workdir / f"instance-{kind}"), workdir, APP,
+            args.workers, args.threads) as server:
+        for route in ("bare", "real"):  # every worker loads what it loads lazily, both routes
+            asyncio.run(closed_loop(server, paths[route], traffic[route], args.concurrency,
+                                    args.warmup_seconds, None))
+        for _ in range(args.rounds):
+            for route in ("bare", "real"):
+                phase = Phase(kind, route, "closed", f"c={args.concurrency}")
+                phases.append(measured(server, phase, closed_loop(
+                    server, paths[route], traffic[route], args.concurrency, args.seconds, phase)))
+                print(phase.row(), flush=True)
+        for rate in args.rate:
+            for route in ("bare", "real"):
+                phase = Phase(kind, route, "open", f"{rate:g}/s")
+                phases.append(measured(server, phase, open_loop(
+                    server, paths[route], traffic[route], rate, args.latency_seconds, phase)))
+                print(phase.row(), flush=True)
+        replaced = server.output().count("Booting worker")
+    real = traffic["real"]
+    print(f"{kind}: real traffic sent {dict(real.counts)}; retried deliveries answered "
+          f"differently from the first: {real.retries_differing}; workers booted (incl. "
+          f"replacements after max_requests): {replaced}")
+    return phases
+
+
+def verdicts(phases: list[Phase]) -> list[str]:
+    lines = []
+    for kind in dict.fromkeys(p.database for p in phases):
+        closed = {route: [p.rate for p in phases if p.database == kind and p.mode == "closed"
+                          and p.route == route] for route in ("bare", "real")}
+        rounds = [real / bare for bare, real in zip(closed["bare"], closed["real"], strict=True)
+                  if bare]
+        ratio = sorted(rounds)[len(rounds) // 2] if rounds else 0.0
+        lines.append(f"{kind}: throughput real/bare = {ratio:.3f} (median of {len(rounds)} "
+                     f"rounds: {', '.join(f'{r:.3f}' for r in rounds)}); target >= "
+                     f"{THROUGHPUT_TARGET:.2f}: {'met' if ratio >= THROUGHPUT_TARGET else 'MISSED'}")
+        for opened in (p for p in phases if p.database == kind and p.mode == "open"):
+            route, at_target = opened.route, opened.load == f"{TARGET_RATE:g}/s"
+            p99 = percentile(opened.latencies_ms, 0.99)
+            verdict = "met" if p99 < P99_TARGET_MS and not opened.errors else "MISSED"
+            lines.append(f"{kind}: {route} at {opened.load}: p50 "
+                         f"{percentile(opened.latencies_ms, 0.5):.1f} ms, p95 "
+                         f"{percentile(opened.latencies_ms, 0.95):.1f} ms, p99 {p99:.1f} ms, "
+                         f"{opened.errors} errors; target p99 < {P99_TARGET_MS:.0f} ms: "
+                         f"{'baseline' if route == 'bare' else verdict if at_target else 'context'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
+                        help="WEB_CONCURRENCY (default: the config's own default for this machine)")
+    parser.add_argument("--threads", type=int, default=4, help="WEB_THREADS")
+    parser.add_argument("--concurrency", type=int, default=16, help="closed-loop connections")
+    parser.add_argument("--seconds", type=float, default=20.0, help="each closed-loop phase")
+    parser.add_argument("--rate", type=lambda text: [float(r) for r in text.split(",")],
+                        default=[TARGET_RATE], help="open-loop requests/second (comma-separated)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0, help="each open-loop phase")
+    parser.add_argument("--rounds", type=int, default=2, help="closed-loop bare/real pairs")
+    parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
+
+    print(describe().line())
+    print(f"server: gunicorn -c deploy/gunicorn.conf.py {APP}; WEB_CONCURRENCY={args.workers} "
+          f"WEB_THREADS={args.threads}; INTAKE_ENV=production")
+    rates = ",".join(f"{rate:g}" for rate in args.rate)
+    print(f"load: httpx from this process to 127.0.0.1; closed loop {args.concurrency} "
+          f"connections x {args.seconds:g} s x {args.rounds} rounds; open loop {rates} "
+          f"requests/s x {args.latency_seconds:g} s; warm-up {args.warmup_seconds:g} s per route")
+    print(HEADER)
+    phases: list[Phase] = []
+    with tempfile.TemporaryDirectory(prefix="webhook-load-") as directory:
+        for kind in kinds:
+            phases.extend(run_database(kind, args, Path(directory)))
+    for line in verdicts(phases):
+        print(line)
+    print(f"after: {describe().line()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""`benchmarks.webhook_load` runs end to end with tiny settings (SQLite, about a second per
+phase) and prints every figure its report promises. Only the report's shape is checked: speed is
+measured by running the benchmark, never asserted in a test."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from benchmarks.served import ROOT
+
+NUMBER = r"\d+(?:\.\d+)?"
+ROW = re.compile(rf"^sqlite +(bare|real) +(closed|open) +(c=\d+|{NUMBER}/s) +(\d+) +({NUMBER})"
+                 rf" +({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +(\d+) +({NUMBER}) +(\d+)$")
+
+
+def test_the_report_has_every_figure_for_both_routes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.webhook_load", "--databases", "sqlite", "--workers", "2",
+         "--threads", "2", "--concurrency", "4", "--seconds", "1", "--rate", "20",
+         "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("machine: ") and "load average" in lines[0]
+    assert "WEB_CONCURRENCY=2 WEB_THREADS=2" in lines[1]
+    rows = [ROW.match(line) for line in lines]
+    phases = {(m.group(1), m.group(2)) for m in rows if m}
+    assert phases == {("bare", "closed"), ("real", "closed"), ("bare", "open"), ("real", "open")}
+    for match in filter(None, rows):
+        assert int(match.group(4)) > 0, match.group(0)  # requests answered
+    assert re.search(rf"^sqlite: throughput real/bare = {NUMBER} \(median of 1 rounds",
+                     done.stdout, re.M)
+    for route in ("bare", "real"):
+        assert re.search(rf"^sqlite: {route} at 20/s: p50 {NUMBER} ms, p95 {NUMBER} ms, "
+                         rf"p99 {NUMBER} ms, \d+ errors", done.stdout, re.M)
+    assert re.search(r"retried deliveries answered differently from the first: 0", done.stdout)
+    assert lines[-1].startswith("after: machine: ")
