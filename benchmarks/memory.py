@@ -5,7 +5,9 @@
   in benchmarks/webhook_load.py), public web forms filled in and sent, and a staff member signing
   in and opening the queue. Every worker and the master are measured.
 * `intake worker` after sending a batch of queued messages to a local fake of Twilio's API
-  (tests/reliability/server_provider.py), measured while it idles between cycles.
+  (tests/reliability/server_provider.py) and closing SMS conversations that went quiet (their
+  answers go through the pipeline, so the worker builds the taggers too), measured while it
+  idles between cycles.
 
 RSS counts every page the process can touch, pages shared with the gunicorn master (and so with
 the other workers) in full; PSS shares them out; USS is what the process holds alone (what
@@ -13,7 +15,7 @@ ending it would free). Then, to show what holds the memory, the RSS of a fresh i
 each step of building the web app.
 
     .venv/bin/python -m benchmarks.memory [--database postgresql] [--workers 2] [--threads 4]
-        [--turns 300] [--forms 6] [--staff-pages 6] [--outbox 50]
+        [--turns 300] [--forms 6] [--staff-pages 6] [--outbox 50] [--quiet-conversations 10]
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from benchmarks.machine import describe
 from benchmarks.measure import ProcessMemory, process_memory
@@ -45,6 +49,7 @@ from benchmarks.served import (
     stop,
 )
 from benchmarks.sms_traffic import Traffic
+from bot.state import ChatState
 from intake.bootstrap import build_runtime
 from intake.config import load_config
 from intake.contributors import contributor_for
@@ -52,6 +57,7 @@ from intake.outbox import enqueue
 from intake.settings import Settings
 from intake.staff.accounts import create_user
 from intake.storage.database import make_engine
+from intake.storage.models import Conversation, ConversationStatus
 from tests.reliability.server_provider import running_fake_provider
 
 TARGET_MB = 200.0
@@ -154,8 +160,9 @@ def staff_pages(server: Gunicorn, count: int) -> int:
     return opened
 
 
-def queue_outbox(env: dict[str, str], url: str, count: int) -> None:
-    """``count`` follow-ups to drama numbers, due now, and a staff account for the warm-up."""
+def queue_outbox(env: dict[str, str], url: str, count: int, quiet: int) -> None:
+    """``count`` follow-ups to drama numbers, due now; ``quiet`` SMS conversations silent for
+    longer than the idle time (the worker closes them); a staff account for the warm-up."""
     engine = make_engine(url)
     try:
         runtime = build_runtime(settings=Settings.from_env(env), config=load_config(), engine=engine)
@@ -170,12 +177,26 @@ def queue_outbox(env: dict[str, str], url: str, count: int) -> None:
                 enqueue(session, intent_key=f"follow-up:memory-benchmark:{index}", address=address,
                         purpose="follow-up", language="en", now=now - timedelta(minutes=1),
                         body=f"Follow-up {index}: the surgery has more phone lines now.")
+            silent_since = now - timedelta(days=1)
+            for index in range(quiet):
+                _, address = contributor_for(session, runtime.intake.vault, "sms",
+                                             f"+447700900{100 + index % 300:03d}", silent_since)
+                state = ChatState(language="en", step="rating", services=("gp",),
+                                  done=("about", "feedback"),
+                                  texts=(f"My GP never answers the phone ({index})",))
+                session.add(Conversation(channel="sms", address_hash=address.address_hash,
+                                         contributor_id=address.contributor_id,
+                                         state=state.to_json(), started_at=silent_since,
+                                         last_activity_at=silent_since))
     finally:
         engine.dispose()
 
 
-def outbox_worker_memory(env: dict[str, str], count: int, workdir: Path) -> tuple[ProcessMemory, int]:
-    """Start `intake worker`, let it send the queued batch to the fake provider, measure it."""
+def outbox_worker_memory(env: dict[str, str], url: str, count: int,
+                         workdir: Path) -> tuple[ProcessMemory, int, int]:
+    """Start `intake worker`, let it send the queued batch to the fake provider and close the
+    quiet conversations, measure it. Returns its memory, messages sent and quiet conversations
+    left (0)."""
     with running_fake_provider() as fake:
         log = workdir / "intake-worker.log"
         with log.open("wb") as out:
@@ -185,15 +206,28 @@ def outbox_worker_memory(env: dict[str, str], count: int, workdir: Path) -> tupl
                 env={**env, "TWILIO_API_BASE_URL": fake.base_url}, start_new_session=True)
         try:
             deadline = time.monotonic() + WAIT_SECONDS
-            while len(fake.sends) < count:
+            while len(fake.sends) < count or quiet_conversations(url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"intake worker sent {len(fake.sends)} of {count}:\n"
                                        + log.read_text(errors="replace"))
                 time.sleep(0.2)
             time.sleep(2.5)  # its statuses recorded, and one idle cycle more
-            return process_memory(process.pid), len(fake.sends)
+            return process_memory(process.pid), len(fake.sends), quiet_conversations(url)
         finally:
             stop(process)
+
+
+def quiet_conversations(url: str) -> int:
+    """Open conversations silent for hours (the ones queued for the worker to close; those the
+    web warm-up left open are minutes old)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return int(session.scalar(select(func.count()).select_from(Conversation).where(
+                Conversation.status == ConversationStatus.OPEN,
+                Conversation.last_activity_at < datetime.now(UTC) - timedelta(hours=1))) or 0)
+    finally:
+        engine.dispose()
 
 
 def import_steps(env: dict[str, str]) -> list[tuple[str, ProcessMemory]]:
@@ -228,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--forms", type=int, default=6, help="web forms sent")
     parser.add_argument("--staff-pages", type=int, default=6, help="staff sign-ins + queue pages")
     parser.add_argument("--outbox", type=int, default=50, help="messages the worker sends")
+    parser.add_argument("--quiet-conversations", type=int, default=10,
+                        help="SMS conversations gone quiet, for the worker to close")
     parser.add_argument("--no-import-steps", action="store_true")
     args = parser.parse_args(argv)
 
@@ -238,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(directory)
         with fresh_database(args.database, workdir) as url:
             env = production_env(url, workdir / "instance")
-            queue_outbox(env, url, args.outbox)
+            queue_outbox(env, url, args.outbox, args.quiet_conversations)
             with running_gunicorn(env, workdir, "webhooks.wsgi:app", args.workers,
                                   args.threads) as server:
                 turns = sms_turns(server, args.turns)
@@ -248,12 +284,14 @@ def main(argv: list[str] | None = None) -> None:
                       f"forms sent, {pages}/{args.staff_pages} staff sign-ins with the queue page")
                 workers = {pid: process_memory(pid) for pid in server.worker_pids()}
                 master = process_memory(server.master_pid)
-            worker_memory, sent = outbox_worker_memory(env, args.outbox, workdir)
+            worker_memory, sent, left = outbox_worker_memory(env, url, args.outbox, workdir)
             steps = [] if args.no_import_steps else import_steps(env)
     print(line("gunicorn master", master, target=False))
     for number, (_, memory) in enumerate(sorted(workers.items()), 1):
         print(line(f"gunicorn web worker {number}", memory))
     print(line(f"intake worker (after sending {sent})", worker_memory))
+    print(f"  and closing {args.quiet_conversations - left} of {args.quiet_conversations} quiet "
+          "conversations (the pipeline ran in it)")
     if steps:
         print("what the web app's memory is made of (a fresh interpreter at each step):")
         for label, memory in steps:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -215,7 +216,7 @@ def verdicts(phases: list[Phase]) -> list[str]:
                           and p.route == route] for route in ("bare", "real")}
         rounds = [real / bare for bare, real in zip(closed["bare"], closed["real"], strict=True)
                   if bare]
-        ratio = sorted(rounds)[len(rounds) // 2] if rounds else 0.0
+        ratio = statistics.median(rounds) if rounds else 0.0
         lines.append(f"{kind}: throughput real/bare = {ratio:.3f} (median of {len(rounds)} "
                      f"rounds: {', '.join(f'{r:.3f}' for r in rounds)}); target >= "
                      f"{THROUGHPUT_TARGET:.2f}: {'met' if ratio >= THROUGHPUT_TARGET else 'MISSED'}")
