@@ -1,7 +1,8 @@
 """Feedback from a spreadsheet (a survey export, a paper form typed up) through the whole pipeline.
 
 Each row becomes an ``IncomingMessage`` on the ``import`` channel and goes through
-``Intake.ingest``, so it is redacted, tagged, flagged and routed like any other feedback.
+``Intake.ingest_many`` (``ingest``, a batch at a time), so it is redacted, tagged, flagged and
+routed like any other feedback.
 
 A row's message id is a hash of the row's own cells (by column name, so reordered columns do not
 matter) and of how many identical rows came before it in the file. Importing a file again adds
@@ -36,6 +37,10 @@ CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 SERVICE_SEPARATOR = ";"
+# Rows per batch: each batch is one commit of raw messages, then one transaction of processing.
+BATCH_ROWS = 500
+NOT_PROCESSED = ("stored by an earlier import that stopped before processing it; run "
+                 "`intake reprocess --failed`")
 CP1252_NOTE = ("The file is not in UTF-8, so it was read as Windows-1252 (what Excel on Windows "
                "saves as plain \u201cCSV\u201d). If accented or non-Latin letters look wrong, save "
                "it from Excel as \u201cCSV UTF-8\u201d and import it again.")
@@ -327,19 +332,37 @@ class ImportSummary:
         return sorted([*self.refused, *self.failed, *self.partial], key=lambda p: p.row)
 
 
-def import_rows(intake: Intake, rows: Iterable[PreparedRow]) -> ImportSummary:
-    """Ingest each prepared row and count what happened. Already-imported rows are recognised by
-    their message id and not counted twice."""
+def import_rows(intake: Intake, rows: Iterable[PreparedRow],
+                batch_size: int = BATCH_ROWS) -> ImportSummary:
+    """Ingest the prepared rows and count what happened. Already-imported rows are recognised by
+    their message id and not counted twice.
+
+    Rows go in batches (``Intake.ingest_many``): each batch's raw messages are committed before
+    any of them is processed, and then processed in one transaction, so a crash loses nothing
+    that `intake reprocess --failed` cannot finish.
+    """
     summary = ImportSummary()
+    batch: list[PreparedRow] = []
     for prepared in rows:
         summary.rows += 1
         if prepared.blank:
             summary.blank += 1
-            continue
-        if prepared.message is None:
+        elif prepared.message is None:
             summary.refused.append(Problem(prepared.row, "refused", prepared.refused or "unreadable"))
-            continue
-        result = intake.ingest(prepared.message)
+        else:
+            batch.append(prepared)
+            if len(batch) >= batch_size:
+                _ingest_batch(intake, batch, summary)
+                batch = []
+    if batch:
+        _ingest_batch(intake, batch, summary)
+    return summary
+
+
+def _ingest_batch(intake: Intake, batch: list[PreparedRow], summary: ImportSummary) -> None:
+    results = intake.ingest_many([prepared.message for prepared in batch
+                                  if prepared.message is not None])
+    for prepared, result in zip(batch, results, strict=True):
         if result.state == InboundState.PROCESSED:
             if result.duplicate:
                 summary.duplicates += 1
@@ -350,6 +373,7 @@ def import_rows(intake: Intake, rows: Iterable[PreparedRow]) -> ImportSummary:
                                    for note in prepared.notes)
         elif result.state == InboundState.FAILED:
             summary.failed.append(Problem(prepared.row, "failed", result.error or "unknown error"))
+        elif result.state == InboundState.RECEIVED:     # an earlier import stopped part-way
+            summary.failed.append(Problem(prepared.row, "failed", NOT_PROCESSED))
         else:
             summary.refused.append(Problem(prepared.row, "refused", result.error or str(result.state)))
-    return summary

@@ -9,13 +9,13 @@ record instead of creating a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import pipeline
@@ -50,6 +50,21 @@ from intake.tag_history import apply_pipeline_tags
 
 log = logging.getLogger(__name__)
 PIPELINE_ACTOR = "pipeline"
+# Ids per IN (...) look-up: well inside every database's limit on bound parameters.
+LOOKUP_CHUNK = 500
+T = TypeVar("T")
+
+
+class Key(NamedTuple):
+    """What identifies an inbound message: a provider's message id is unique per channel."""
+
+    channel: str
+    provider_message_id: str
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class RetagSummary(NamedTuple):
@@ -85,18 +100,7 @@ class Intake:
     # -- the raw inbox ---------------------------------------------------------------------
     def receive(self, message: IncomingMessage) -> tuple[int, bool]:
         """Store the raw message and commit. Returns (inbound id, whether it was a duplicate)."""
-        now = self.clock()
-        if message.received_at is None:
-            message = replace(message, received_at=now)
-        record = InboundMessage(
-            channel=message.channel, provider_message_id=message.provider_message_id,
-            received_at=message.received_at,
-            payload_encrypted=self.vault.encrypt(message_to_json(message)),
-            sender_hash=(self.vault.lookup_hash(message.address_channel,
-                                                normalise_address(message.address_channel,
-                                                                  message.sender))
-                         if message.sender else None),
-            state=InboundState.RECEIVED)
+        record = self._inbound_record(message, self.clock())
         with self.sessions() as session:
             session.add(record)
             try:
@@ -110,6 +114,62 @@ class Intake:
             if existing is None:  # pragma: no cover - the constraint that fired was another one
                 raise RuntimeError("inbound message could not be stored")
             return existing, True
+
+    def receive_many(self, messages: Sequence[IncomingMessage]) -> list[tuple[int, bool]]:
+        """``receive`` for many messages, with one look-up and one commit: the same answers as
+        receiving each in turn (a message already stored, or earlier in ``messages``, is a
+        duplicate). If another process stores one of them meanwhile, they are received one by
+        one instead."""
+        now = self.clock()
+        with self.sessions() as session:
+            stored = self._stored_inbound(session, [Key(m.channel, m.provider_message_id)
+                                                    for m in messages])
+            new: dict[Key, InboundMessage] = {}
+            answers: list[tuple[Key, bool]] = []
+            for message in messages:
+                key = Key(message.channel, message.provider_message_id)
+                duplicate = key in stored or key in new
+                if not duplicate:
+                    new[key] = self._inbound_record(message, now)
+                answers.append((key, duplicate))
+            session.add_all(new.values())
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                log.info("a message of the batch was stored meanwhile: receiving one by one")
+                return [self.receive(message) for message in messages]
+            ids = {**stored, **{key: record.id for key, record in new.items()}}
+            return [(ids[key], duplicate) for key, duplicate in answers]
+
+    def _inbound_record(self, message: IncomingMessage, now: datetime) -> InboundMessage:
+        if message.received_at is None:
+            message = replace(message, received_at=now)
+        return InboundMessage(
+            channel=message.channel, provider_message_id=message.provider_message_id,
+            received_at=message.received_at,
+            payload_encrypted=self.vault.encrypt(message_to_json(message)),
+            sender_hash=(self.vault.lookup_hash(message.address_channel,
+                                                normalise_address(message.address_channel,
+                                                                  message.sender))
+                         if message.sender else None),
+            state=InboundState.RECEIVED)
+
+    @staticmethod
+    def _stored_inbound(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
+        """The ids of the messages already stored under these (channel, provider id) keys."""
+        by_channel: dict[str, set[str]] = {}
+        for channel, provider_id in keys:
+            by_channel.setdefault(channel, set()).add(provider_id)
+        found: dict[Key, int] = {}
+        for channel, provider_ids in by_channel.items():
+            for chunk in chunks(sorted(provider_ids), LOOKUP_CHUNK):
+                found.update((Key(channel, provider_id), inbound_id)
+                             for provider_id, inbound_id in session.execute(
+                                 select(InboundMessage.provider_message_id, InboundMessage.id)
+                                 .where(InboundMessage.channel == channel,
+                                        InboundMessage.provider_message_id.in_(chunk))))
+        return found
 
     def mark_ignored(self, inbound_id: int, reason: str) -> bool:
         """For messages that are deliberately not feedback (a menu command, for example).
@@ -152,7 +212,10 @@ class Intake:
                     session, self.vault, message), invitations=invitations_for(
                     session, self.vault, message, self.clock(), self._reply_days))
                 draft = pipeline.run(message, context)
-                feedback = self._store(session, record, message, draft)
+                feedback = self._store(session, record, message, draft,
+                                       self._unused_reference(session))
+                session.flush()
+                self._link(session, feedback, message, draft)
                 record.state, record.error = InboundState.PROCESSED, None
                 record.processed_at = self.clock()
                 session.commit()
@@ -177,16 +240,108 @@ class Intake:
             return replace(result, duplicate=True)
         return self.process(inbound_id)
 
+    # -- in batches (`intake import`) ------------------------------------------------------
+    def ingest_many(self, messages: Sequence[IncomingMessage]) -> list[IngestResult]:
+        """``ingest`` for many messages, with the same results as ingesting each in turn: first
+        every raw message is committed (one commit), then the new ones are processed together
+        (``process_many``)."""
+        received = self.receive_many(messages)
+        fresh = list(dict.fromkeys(i for i, duplicate in received if not duplicate))
+        results = dict(zip(fresh, self.process_many(fresh), strict=True))
+        earlier = list(dict.fromkeys(i for i, duplicate in received if duplicate))
+        with self.sessions() as session:   # read after processing: a repeat within the batch too
+            records = self._inbound_records(session, earlier)
+            known = self._existing_results(session, records.values())
+        repeats = {i: replace(known.get(i) or IngestResult(i, InboundState(records[i].state),
+                                                           error=records[i].error),
+                              duplicate=True) for i in earlier}
+        return [repeats[i] if duplicate else results[i] for i, duplicate in received]
+
+    def process_many(self, inbound_ids: Sequence[int]) -> list[IngestResult]:
+        """``process`` for many stored messages, with the same results as processing each in
+        turn, but in one transaction, with the routing targets read once.
+
+        What the pipeline rejects or fails on is left out of the batch and then processed on its
+        own by ``process``, which records why. If storing the batch fails (the database refused
+        a row, or another worker finished one meanwhile), it is rolled back and every message is
+        processed on its own: the raw messages were committed before, so nothing is lost.
+        """
+        ids = list(dict.fromkeys(inbound_ids))
+        alone: list[int] = []
+        with self.sessions() as session:
+            records = self._inbound_records(session, ids)
+            if len(records) < len(ids):     # an unknown id: `process` says which
+                return [self.process(inbound_id) for inbound_id in inbound_ids]
+            results = self._existing_results(session, records.values())
+            pending = [records[i] for i in ids if i not in results]
+            try:
+                base = self.context(session)
+                references = self._unused_references(session, len(pending))
+                stored: list[tuple[InboundMessage, IncomingMessage, Draft, Feedback]] = []
+                for record in pending:
+                    message = message_from_json(self.vault.decrypt(record.payload_encrypted))
+                    try:
+                        draft = pipeline.run(message, replace(
+                            base, now=self.clock(),
+                            language_prior=sender_languages(session, self.vault, message),
+                            invitations=invitations_for(session, self.vault, message,
+                                                        self.clock(), self._reply_days)))
+                    except SQLAlchemyError:
+                        raise
+                    except Exception:  # recorded by `process`, with its reason, after the batch
+                        alone.append(record.id)
+                        continue
+                    stored.append((record, message, draft, self._store(
+                        session, record, message, draft, references.pop())))
+                    record.attempts += 1
+                    record.state, record.error = InboundState.PROCESSED, None
+                    record.processed_at = self.clock()
+                session.flush()
+                for _record, message, draft, feedback in stored:
+                    self._link(session, feedback, message, draft)
+                session.commit()
+            except Exception:
+                session.rollback()
+                log.warning("storing a batch of %d messages failed: processing them one by one",
+                            len(ids), exc_info=True)
+                return [self.process(inbound_id) for inbound_id in inbound_ids]
+            results.update((record.id, IngestResult(record.id, InboundState.PROCESSED,
+                                                    feedback_id=feedback.id,
+                                                    reference=feedback.reference))
+                           for record, _, _, feedback in stored)
+        results.update((inbound_id, self.process(inbound_id)) for inbound_id in alone)
+        return [results[inbound_id] for inbound_id in inbound_ids]
+
+    @staticmethod
+    def _inbound_records(session: Session, ids: Sequence[int]) -> dict[int, InboundMessage]:
+        return {record.id: record for chunk in chunks(ids, LOOKUP_CHUNK)
+                for record in session.scalars(select(InboundMessage)
+                                              .where(InboundMessage.id.in_(chunk)))}
+
     def _existing_result(self, session: Session, record: InboundMessage) -> IngestResult | None:
-        if record.state == InboundState.PROCESSED:
-            feedback = session.scalar(
-                select(Feedback).where(Feedback.inbound_message_id == record.id))
-            return IngestResult(record.id, InboundState.PROCESSED,
-                                feedback_id=feedback.id if feedback else None,
-                                reference=feedback.reference if feedback else None)
-        if record.state in (InboundState.REJECTED, InboundState.IGNORED):
-            return IngestResult(record.id, InboundState(record.state), error=record.error)
-        return None
+        return self._existing_results(session, [record]).get(record.id)
+
+    @staticmethod
+    def _existing_results(session: Session,
+                          records: Iterable[InboundMessage]) -> dict[int, IngestResult]:
+        """The outcome of each message already dealt with (processed, rejected or ignored)."""
+        results: dict[int, IngestResult] = {}
+        processed = []
+        for record in records:
+            if record.state == InboundState.PROCESSED:
+                processed.append(record.id)
+            elif record.state in (InboundState.REJECTED, InboundState.IGNORED):
+                results[record.id] = IngestResult(record.id, InboundState(record.state),
+                                                  error=record.error)
+        items = {inbound_id: (feedback_id, reference) for chunk in chunks(processed, LOOKUP_CHUNK)
+                 for inbound_id, feedback_id, reference in session.execute(
+                     select(Feedback.inbound_message_id, Feedback.id, Feedback.reference)
+                     .where(Feedback.inbound_message_id.in_(chunk)))}
+        for inbound_id in processed:
+            feedback_id, reference = items.get(inbound_id, (None, None))
+            results[inbound_id] = IngestResult(inbound_id, InboundState.PROCESSED,
+                                               feedback_id=feedback_id, reference=reference)
+        return results
 
     def _record_outcome(self, session: Session, inbound_id: int, state: InboundState,
                         error: str) -> IngestResult:
@@ -208,7 +363,9 @@ class Intake:
         return IngestResult(inbound_id, state, error=error)
 
     def _store(self, session: Session, record: InboundMessage, message: IncomingMessage,
-               draft: Draft) -> Feedback:
+               draft: Draft, reference: str) -> Feedback:
+        """Add the item, its contributor's answers and its tags. What needs the item's id (its
+        links) is added by ``_link`` once the session is flushed."""
         now = self.clock()
         contributor = None
         if message.sender:
@@ -221,7 +378,7 @@ class Intake:
             entry = session.scalar(select(Consultation.id).where(
                 Consultation.slug == message.answers.consultation))
         feedback = Feedback(
-            reference=self._unused_reference(session), inbound_message_id=record.id,
+            reference=reference, inbound_message_id=record.id,
             contributor=contributor, channel=message.channel, text=draft.text,
             redacted_text=draft.redacted_text, on_behalf_of=message.answers.on_behalf_of,
             fft_rating=message.answers.fft_rating.value if message.answers.fft_rating else None,
@@ -229,8 +386,15 @@ class Intake:
             updated_at=now, pipeline_version=pipeline.PIPELINE_VERSION)
         session.add(feedback)
         apply_pipeline_tags(feedback, draft.tags, now, reason=f"pipeline:{record.id}")
-        session.flush()
-        self._add_links(session, feedback, draft, now)
+        session.add(AuditEvent(occurred_at=now, actor=PIPELINE_ACTOR, action="feedback.created",
+                               entity_type="feedback", entity_id=feedback.reference,
+                               details={"channel": message.channel, "inbound_id": record.id}))
+        return feedback
+
+    def _link(self, session: Session, feedback: Feedback, message: IncomingMessage,
+              draft: Draft) -> None:
+        """A new, flushed item's routing links, and the chat it came from."""
+        self._add_links(session, feedback, draft, self.clock(), new_item=True)
         conversation_id = message.metadata.get("conversation_id")
         if isinstance(conversation_id, int):
             # A chat's answers became this item: linked here, so an item finished later by
@@ -238,27 +402,37 @@ class Intake:
             session.execute(update(Conversation).where(
                 Conversation.id == conversation_id, Conversation.feedback_id.is_(None))
                 .values(feedback_id=feedback.id))
-        session.add(AuditEvent(occurred_at=now, actor=PIPELINE_ACTOR, action="feedback.created",
-                               entity_type="feedback", entity_id=feedback.reference,
-                               details={"channel": message.channel, "inbound_id": record.id}))
-        return feedback
+
+    def _unused_reference(self, session: Session) -> str:
+        return self._unused_references(session, 1)[0]
 
     @staticmethod
-    def _unused_reference(session: Session) -> str:
-        while True:
-            reference = new_reference()
-            if session.scalar(select(Feedback.id).where(Feedback.reference == reference)) is None:
-                return reference
+    def _unused_references(session: Session, count: int) -> list[str]:
+        """``count`` different references that no item has yet."""
+        found: set[str] = set()
+        while len(found) < count:
+            candidates = {new_reference() for _ in range(count - len(found))} - found
+            for chunk in chunks(sorted(candidates), LOOKUP_CHUNK):
+                candidates -= set(session.scalars(select(Feedback.reference)
+                                                  .where(Feedback.reference.in_(chunk))))
+            found |= candidates
+        return list(found)
 
     @staticmethod
-    def _add_links(session: Session, feedback: Feedback, draft: Draft, now: datetime) -> int:
-        """Add the links routing proposes that the item does not have yet."""
-        tracker = set(session.scalars(select(FeedbackTrackerLink.tracker_item_id).where(
-            FeedbackTrackerLink.feedback_id == feedback.id)))
-        consultations = set(session.scalars(select(FeedbackConsultationLink.consultation_id)
-                                            .where(FeedbackConsultationLink.feedback_id
-                                                   == feedback.id)))
-        removed = removed_targets(session, feedback.id)
+    def _add_links(session: Session, feedback: Feedback, draft: Draft, now: datetime, *,
+                   new_item: bool = False) -> int:
+        """Add the links routing proposes that the item does not have yet (a new item has none,
+        and none that staff removed)."""
+        tracker: set[int] = set()
+        consultations: set[int] = set()
+        removed: set[tuple[str, int]] = set()
+        if not new_item:
+            tracker = set(session.scalars(select(FeedbackTrackerLink.tracker_item_id).where(
+                FeedbackTrackerLink.feedback_id == feedback.id)))
+            consultations = set(session.scalars(select(FeedbackConsultationLink.consultation_id)
+                                                .where(FeedbackConsultationLink.feedback_id
+                                                       == feedback.id)))
+            removed = removed_targets(session, feedback.id)
         added = 0
         for link in draft.links:
             if (link.target, link.target_id) in removed:

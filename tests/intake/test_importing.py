@@ -3,19 +3,24 @@ row identities, and rows through the whole pipeline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from intake import pipeline
 from intake.bootstrap import Runtime
 from intake.config import Config
 from intake.importing import (
     CP1252_NOTE,
+    NOT_PROCESSED,
     ColumnChoice,
     ImportFileError,
+    PreparedRow,
     RowReader,
     SourceTable,
     import_rows,
@@ -23,7 +28,8 @@ from intake.importing import (
     read_table,
     row_identity,
 )
-from intake.storage.models import Feedback, Tag
+from intake.message import IncomingMessage
+from intake.storage.models import Feedback, InboundState, Tag
 from tests.conftest import FIXED_NOW
 
 
@@ -217,3 +223,38 @@ def test_rows_go_through_the_pipeline_once(runtime: Runtime) -> None:
         assert ("service", "pharmacy", "contributor") in tags     # from the column
         assert session.scalar(select(Tag.value).where(Tag.feedback_id == items[3].id,
                                                       Tag.kind == "language")) == "pl"
+
+
+def test_an_import_stopped_part_way_is_finished_by_reprocess_and_counted_right(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = table(*[(f"Comment {n}: my GP surgery was fine", "", "14/09/2026", "")
+                     for n in range(7)], ("x" * 6000, "", "16/09/2026", ""))
+
+    def rows() -> Iterator[PreparedRow]:
+        return reader(runtime.config, source, date="Date").rows()
+
+    real, calls = pipeline.run, 0
+
+    def stopped_in_the_second_batch(message: IncomingMessage, context: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt
+        return real(message, context)
+
+    monkeypatch.setattr(pipeline, "run", stopped_in_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        import_rows(runtime.intake, rows(), batch_size=3)
+    monkeypatch.undo()
+    # The first batch was stored and processed; the second's rows were stored, not processed.
+    again = import_rows(runtime.intake, rows(), batch_size=3)
+    assert (again.rows, again.imported, again.duplicates) == (8, 1, 3)
+    assert [(p.row, p.outcome) for p in again.problems] == [
+        (5, "failed"), (6, "failed"), (7, "failed"), (9, "refused")]
+    assert again.failed[0].reason == NOT_PROCESSED
+    assert [runtime.intake.retry(i).state for i in runtime.intake.pending_inbound()] == [
+        InboundState.PROCESSED] * 3
+    last = import_rows(runtime.intake, rows(), batch_size=3)
+    assert (last.imported, last.duplicates, len(last.refused), last.failed) == (0, 7, 1, [])
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Feedback)) == 7
