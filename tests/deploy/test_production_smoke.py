@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
@@ -135,6 +136,7 @@ def production_env(database_url: str, instance: Path, twilio: FakeTwilio,
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "WEB_THREADS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(instance.parent / "metrics"),
     })
 
 
@@ -248,3 +250,38 @@ def test_an_sms_conversation_a_telegram_update_and_a_reply_delivered_by_the_work
         engine.dispose()
     assert status == OutboundStatus.DELIVERED
     assert ("sms", reference) in {(row.channel, row.reference) for row in feedback}
+
+
+def scrape(production: Production) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of ``GET /metrics`` by name and labels, as Prometheus on the private network
+    reads it (straight to gunicorn, not through the proxy)."""
+    answer = get(f"{production.server.base_url}/metrics")
+    assert answer.status == 200, answer.body
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(answer.body.decode())
+            for sample in family.samples}
+
+
+def test_metrics_count_the_traffic_and_every_log_line_is_json_without_personal_data(
+        production: Production) -> None:
+    sms_new = ("intake_messages_received_total", (("channel", "sms"), ("duplicate", "false")))
+    sms_again = ("intake_messages_received_total", (("channel", "sms"), ("duplicate", "true")))
+    before = scrape(production)
+    sid, body = f"SM{uuid.uuid4().hex}", "The pharmacy queue went round the block on Tuesday"
+    assert [production.sms(body, sid).status for _ in range(2)] == [200, 200]  # Twilio retried
+    after = scrape(production)
+    assert after[sms_new] - before.get(sms_new, 0.0) == 1
+    assert after[sms_again] - before.get(sms_again, 0.0) == 1
+    assert after[("intake_database_up", ())] == 1
+    assert any(name == "intake_outbox_messages" for name, _ in after)
+    assert any(name == "intake_http_requests_total" and dict(labels).get("status") == "200"
+               for name, labels in after)
+
+    lines = [line for line in production.server.output().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]          # every line, gunicorn's too, is JSON
+    access = [r for r in records if r.get("path") == "/sms/twilio" and r.get("status") == 200]
+    assert access and all(re.fullmatch(r"[0-9a-f-]{16,}", r["request_id"]) for r in access)
+    log = "\n".join(lines)
+    for personal in (PATIENT, PATIENT.lstrip("+"), "7700900456", body, "pharmacy queue",
+                     "My GP surgery", str(TELEGRAM_CHAT), AUTH_TOKEN, TELEGRAM_SECRET):
+        assert personal not in log
