@@ -57,6 +57,8 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         REMEMBER_COOKIE_SECURE=production,
         REMEMBER_COOKIE_HTTPONLY=True,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Several services (staging and live, two trusts) may share one Redis.
+        RATELIMIT_KEY_PREFIX=os.environ.get("RATELIMIT_KEY_PREFIX", "involve-intake"),
         FEEDBACK_RATE_LIMIT=os.environ.get("FEEDBACK_RATE_LIMIT", "20 per minute;200 per hour"),
     )
     if test_config:
