@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -41,6 +41,10 @@ Level = Literal["error", "warning"]
 PLACEHOLDER = "CHANGE-ME"
 MIN_SECRET_LENGTH = 32
 DATABASE_TIMEOUT_SECONDS = 5
+# SQLAlchemy's default pool: 5 connections kept, 10 more under load, per process.
+POOL_CONNECTIONS = 5 + 10
+# Beside the web workers: `intake worker`, and a command or a purge run at the same moment.
+OTHER_CONNECTIONS = 3
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -147,6 +151,41 @@ def check_scale(env: Mapping[str, str], workers: int) -> list[Finding]:
                                  f"Rate limits are counted in memory by each of the {workers} web workers, "
                                  "so they are that many times looser; set RATELIMIT_STORAGE_URI=redis://..."))
     return findings
+
+
+def connections_needed(workers: int, threads: int) -> int:
+    """The most connections the service can hold at once: each web worker uses one per busy
+    thread (up to its pool), and a few more processes run beside them."""
+    return workers * min(threads, POOL_CONNECTIONS) + OTHER_CONNECTIONS
+
+
+def check_connections(env: Mapping[str, str], workers: int) -> list[Finding]:
+    """Whether PostgreSQL accepts as many connections as this many workers can open. Nothing
+    to say on SQLite, or when the database does not answer (``check_database`` says so)."""
+    try:
+        url = normalise_url(database_url(env))
+        threads = int(_value(env, "WEB_THREADS") or 4)
+    except (ArgumentError, ValueError):
+        return []
+    if url.get_backend_name() != "postgresql":
+        return []
+    engine = _probe_engine(url)
+    try:
+        with engine.connect() as connection:
+            allowed = int(connection.scalar(text("SHOW max_connections")) or 0) - int(
+                connection.scalar(text("SHOW superuser_reserved_connections")) or 0)
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+    needed = connections_needed(workers, threads)
+    if needed <= allowed:
+        return []
+    return [_warning("database-connections",
+                     f"{workers} web workers of {threads} threads, with the outbox worker and a "
+                     f"command, can open {needed} database connections; the server accepts {allowed}. "
+                     "Raise max_connections, lower WEB_CONCURRENCY or WEB_THREADS, or put PgBouncer "
+                     "in front (on several machines, count every machine's workers).")]
 
 
 def _probe_engine(url: URL) -> Engine:
@@ -325,6 +364,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
             workers = 1
     findings += check_scale(env, workers)
     findings += check_database(env)
+    findings += check_connections(env, workers)
     findings += check_configuration_files(env)
     findings += check_twilio(env)
     findings += check_telegram(env)

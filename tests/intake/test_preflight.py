@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from bot.telegram.settings import DEFAULT_API_BASE_URL as TELEGRAM_DEFAULT
 from intake import preflight
 from intake.preflight import Finding
 from intake.settings import REQUIRED_IN_PRODUCTION
 from intake.storage import migrate
+from intake.storage.database import normalise_url
 from webhooks.sms.settings import DEFAULT_API_BASE_URL as TWILIO_DEFAULT
 
 KEY = Fernet.generate_key().decode()
@@ -166,6 +167,39 @@ def test_without_web_concurrency_production_counts_gunicorns_default_workers() -
 
 
 # --- database ------------------------------------------------------------------------------
+
+
+def server_allows(database_url: str) -> int:
+    engine = create_engine(normalise_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(text("SHOW max_connections"))) - int(
+                connection.scalar(text("SHOW superuser_reserved_connections")))
+    finally:
+        engine.dispose()
+
+
+def test_each_worker_needs_a_connection_per_thread_up_to_its_pool() -> None:
+    assert preflight.connections_needed(workers=5, threads=4) == 5 * 4 + preflight.OTHER_CONNECTIONS
+    assert preflight.connections_needed(workers=2, threads=64) == 2 * 15 + preflight.OTHER_CONNECTIONS
+
+
+def test_more_connections_than_postgresql_accepts_is_a_warning(database_url: str, engine: Engine) -> None:
+    env = production(DATABASE_URL=database_url, WEB_THREADS="4")
+    if not database_url.startswith("postgresql"):
+        assert preflight.check_connections(env, workers=500) == []   # SQLite: nothing to count
+        return
+    allowed = server_allows(database_url)
+    fits = (allowed - preflight.OTHER_CONNECTIONS) // 4
+    assert preflight.check_connections(env, workers=fits) == []
+    [finding] = preflight.check_connections(env, workers=fits + 1)
+    assert (finding.level, finding.check) == ("warning", "database-connections")
+    assert f"the server accepts {allowed}" in finding.message and "PgBouncer" in finding.message
+    assert "database-connections" in found(preflight.run_checks(env, workers=fits + 1))
+
+
+def test_connections_are_not_counted_when_the_database_does_not_answer() -> None:
+    assert preflight.check_connections(production(DATABASE_URL=POSTGRES_NOBODY), workers=500) == []
 
 
 def test_a_migrated_database_has_no_findings(database_url: str, engine: Engine) -> None:
