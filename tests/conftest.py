@@ -5,7 +5,6 @@ fresh database (SQLite file) or a fresh schema (PostgreSQL), migrated from empty
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
@@ -25,6 +24,7 @@ from intake.pipeline import PipelineContext, Taggers
 from intake.settings import Settings
 from intake.storage import migrate
 from intake.storage.database import make_engine, normalise_url
+from tests.scratch_schema import scratch_schema
 from webhooks import create_app
 
 # Fixtures shared across test folders, defined beside the fakes they start.
@@ -72,17 +72,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if not postgres_available():
         pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,17 +7,16 @@ server per database and its tests use distinct message ids instead of fresh data
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from intake.storage import migrate
-from intake.storage.database import make_engine, normalise_url
+from intake.storage.database import make_engine
 from tests.conftest import POSTGRES_URL, postgres_available
+from tests.scratch_schema import scratch_schema
 
 KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -31,19 +30,9 @@ def migrated_database(kind: str, directory: Path) -> Iterator[str]:
         return
     if not postgres_available():
         pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(POSTGRES_URL))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = normalise_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        rendered = url.render_as_string(hide_password=False)
-        _migrate(rendered)
-        yield rendered
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL) as url:
+        _migrate(url)
+        yield url
 
 
 def _migrate(url: str) -> None:

@@ -8,15 +8,14 @@ Numbers are Ofcom's drama range (07700 900xxx), emails example.org, names invent
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, String, Text, create_engine, select, text
+from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Session
 
 from bot.chat import ChatMessage, ChatService
@@ -30,7 +29,7 @@ from intake.settings import Settings
 from intake.staff import triage
 from intake.storage import migrate
 from intake.storage.base import Base
-from intake.storage.database import make_engine, normalise_url
+from intake.storage.database import make_engine
 from intake.storage.models import (
     Feedback,
     InboundMessage,
@@ -39,6 +38,7 @@ from intake.storage.models import (
 )
 from tests.conftest import FIXED_NOW, POSTGRES_URL, postgres_available, settings_env
 from tests.intake.staff.ingested import Member, add_staff, add_tracker_item
+from tests.scratch_schema import scratch_schema
 
 SCRIPT = load_script()
 # For module-scoped worlds: the same two databases the ``database_url`` fixture offers.
@@ -49,31 +49,43 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 def shared_runtime(backend: str, folder: Path, config: Config) -> Iterator[Runtime]:
     """A runtime on a migrated database of its own, for a module whose tests only read (or roll
     back what they change): built once per backend instead of once per test."""
-    schema = None
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'shared.sqlite3'}"
-    else:
-        if not postgres_available():
-            pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(normalise_url(POSTGRES_URL))
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = normalise_url(POSTGRES_URL).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    try:
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{folder / 'shared.sqlite3'}"
+        else:
+            if not postgres_available():
+                pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
+            url = stack.enter_context(scratch_schema(POSTGRES_URL))
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
         migrate.upgrade(engine)
         runtime = build_runtime(settings=Settings.from_env(settings_env(url, folder / "instance")),
                                 config=config, engine=engine)
         runtime.intake.clock = lambda: FIXED_NOW
         yield runtime
-    finally:
-        engine.dispose()
-        if schema is not None:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+
+
+@dataclass(frozen=True)
+class World:
+    """Ada and Bert with everything held, and two anonymous items beside them (references)."""
+
+    runtime: Runtime
+    ada: Held
+    bert: Held
+    anonymous: str
+    other_anonymous: str
+
+
+ANONYMOUS_TEXT = "Lorenzo Baxendale-Fitch wrote this without giving any contact details"
+OTHER_ANONYMOUS_TEXT = "Another comment without contact details, about the minor injuries unit"
+
+
+def people_world(backend: str, folder: Path, config: Config) -> Iterator[World]:
+    """The world a privacy test module shares (as a module-scoped fixture's body)."""
+    with shared_runtime(backend, folder, config) as runtime:
+        ada, bert = two_people(runtime)
+        yield World(runtime, ada, bert, anonymous_feedback(runtime, ANONYMOUS_TEXT, "anon-1"),
+                    anonymous_feedback(runtime, OTHER_ANONYMOUS_TEXT, "anon-2"))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ back (``erase_person`` works in the caller's transaction, as the CLI and workspa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -38,37 +38,23 @@ from tests.intake.privacy.people_fixtures import (
     ADA,
     BACKENDS,
     BERT,
+    OTHER_ANONYMOUS_TEXT,
     Held,
-    anonymous_feedback,
+    World,
     build_person,
-    shared_runtime,
+    people_world,
     text_values,
     traces,
-    two_people,
 )
 from tests.intake.staff.ingested import add_staff, add_tracker_item
 
 ACTOR = "cli:admin"
-ANONYMOUS_TEXT = "Lorenzo Baxendale-Fitch wrote this without giving any contact details"
-OTHER_ANONYMOUS_TEXT = "Another comment without contact details, about the minor injuries unit"
-
-
-@dataclass(frozen=True)
-class World:
-    runtime: Runtime
-    ada: Held
-    bert: Held
-    anonymous: str
-    other_anonymous: str
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           config: Config) -> Iterator[World]:
-    with shared_runtime(request.param, tmp_path_factory.mktemp("erasure"), config) as runtime:
-        ada, bert = two_people(runtime)
-        yield World(runtime, ada, bert, anonymous_feedback(runtime, ANONYMOUS_TEXT, "anon-1"),
-                    anonymous_feedback(runtime, OTHER_ANONYMOUS_TEXT, "anon-2"))
+    yield from people_world(request.param, tmp_path_factory.mktemp("erasure"), config)
 
 
 @pytest.fixture

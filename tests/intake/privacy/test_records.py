@@ -4,12 +4,10 @@ and none about anyone else, with two people's data side by side."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.orm import Session
 
-from intake.bootstrap import Runtime
 from intake.config import Config
 from intake.privacy.people import Person, find_person, parse_key
 from intake.privacy.records import PersonRecords, records_of
@@ -17,26 +15,15 @@ from intake.storage.models import InboundState
 from tests.intake.privacy.people_fixtures import (
     BACKENDS,
     Held,
-    anonymous_feedback,
-    shared_runtime,
-    two_people,
+    World,
+    people_world,
 )
-
-
-@dataclass(frozen=True)
-class World:
-    runtime: Runtime
-    ada: Held
-    bert: Held
-    anonymous: str
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           config: Config) -> Iterator[World]:
-    with shared_runtime(request.param, tmp_path_factory.mktemp("records"), config) as runtime:
-        ada, bert = two_people(runtime)
-        yield World(runtime, ada, bert, anonymous_feedback(runtime, "Nobody's name here", "anon"))
+    yield from people_world(request.param, tmp_path_factory.mktemp("records"), config)
 
 
 @pytest.fixture

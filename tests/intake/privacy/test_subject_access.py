@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from intake.bootstrap import Runtime
 from intake.config import Config
 from intake.pipeline.stages.needs import need_code
 from intake.privacy.people import find_person, parse_key
@@ -19,28 +17,17 @@ from intake.privacy.subject_access import subject_access
 from intake.storage.models import StaffUser, TrackerItem
 from tests.conftest import FIXED_NOW
 from tests.intake.privacy.people_fixtures import (
+    ANONYMOUS_TEXT,
     BACKENDS,
-    Held,
-    anonymous_feedback,
-    shared_runtime,
-    two_people,
+    World,
+    people_world,
 )
-
-
-@dataclass(frozen=True)
-class World:
-    runtime: Runtime
-    ada: Held
-    bert: Held
-    anonymous: str
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           config: Config) -> Iterator[World]:
-    with shared_runtime(request.param, tmp_path_factory.mktemp("access"), config) as runtime:
-        ada, bert = two_people(runtime)
-        yield World(runtime, ada, bert, anonymous_feedback(runtime, "Nobody's name here", "anon"))
+    yield from people_world(request.param, tmp_path_factory.mktemp("access"), config)
 
 
 def document(world: World, kind: str = "phone", value: str | None = None) -> dict[str, Any]:
@@ -135,6 +122,6 @@ def test_an_anonymous_item_alone_by_its_reference(world: World) -> None:
     found = document(world, "reference", world.anonymous)
     assert found["person"] is None and found["contact_addresses"] == []
     assert [f["reference"] for f in found["feedback"]] == [world.anonymous]
-    assert [f["text"] for f in found["feedback"]] == ["Nobody's name here"]
+    assert [f["text"] for f in found["feedback"]] == [ANONYMOUS_TEXT]
     assert len(found["messages_received"]) == 1
     assert found["found_by"] == f"reference {world.anonymous}"
