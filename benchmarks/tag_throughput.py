@@ -4,7 +4,7 @@ Prints texts/second for the whole pipeline (in process, and through the real `in
 command on a pipe) and for langdetect alone (seed 0, all profiles) as the baseline, plus their
 ratio: machines here are shared and noisy, so the ratio is the figure to compare across runs.
 
-    .venv/bin/python benchmarks/tag_throughput.py [--data ../shared/feedback_themes/v6_dev.csv]
+    .venv/bin/python -m benchmarks.tag_throughput [--data ../shared/feedback_themes/v6_dev.csv]
                                                   [--lines 20000]
 
 With --data, real public FFT comments are read from ../shared (never copied into the project);
