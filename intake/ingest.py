@@ -9,12 +9,12 @@ record instead of creating a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,18 +35,20 @@ from intake.pipeline.stages.needs import need_code
 from intake.privacy.vault import ContactVault
 from intake.references import new_reference
 from intake.routing_targets import load_consultation_targets, load_tracker_targets
-from intake.storage.base import utcnow
+from intake.storage.base import Base, utcnow
 from intake.storage.models import (
     AuditEvent,
     Consultation,
+    Contributor,
     Conversation,
     Feedback,
     FeedbackConsultationLink,
     FeedbackTrackerLink,
     InboundMessage,
     InboundState,
+    Tag,
 )
-from intake.tag_history import apply_pipeline_tags
+from intake.tag_history import apply_pipeline_tags, new_item_tag_rows
 
 log = logging.getLogger(__name__)
 PIPELINE_ACTOR = "pipeline"
@@ -72,6 +74,21 @@ class RetagSummary(NamedTuple):
     added: int
     retracted: int
     skipped: int
+
+
+@dataclass
+class NewItem:
+    """A message of a batch the pipeline accepted, and what its item is made of, until the
+    batch's inserts give it an id."""
+
+    record: InboundMessage
+    message: IncomingMessage
+    draft: Draft
+    reference: str
+    now: datetime
+    contributor: Contributor | None
+    consultation_id: int | None
+    feedback_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,44 +133,68 @@ class Intake:
             return existing, True
 
     def receive_many(self, messages: Sequence[IncomingMessage]) -> list[tuple[int, bool]]:
-        """``receive`` for many messages, with one look-up and one commit: the same answers as
-        receiving each in turn (a message already stored, or earlier in ``messages``, is a
-        duplicate). If another process stores one of them meanwhile, they are received one by
-        one instead."""
+        """``receive`` for many messages, with one look-up, one insert and one commit: the same
+        answers as receiving each in turn (a message already stored, or earlier in ``messages``,
+        is a duplicate). If another process stores one of them meanwhile, they are received one
+        by one instead."""
+        return self._receive_batch(messages)[0]
+
+    def _receive_batch(self, messages: Sequence[IncomingMessage]
+                       ) -> tuple[list[tuple[int, bool]], dict[int, str]]:
+        """``receive_many``, and the payload (JSON, before encryption) of each new message by
+        inbound id, so processing the batch need not decrypt what it has just encrypted."""
         now = self.clock()
         with self.sessions() as session:
             stored = self._stored_inbound(session, [Key(m.channel, m.provider_message_id)
                                                     for m in messages])
-            new: dict[Key, InboundMessage] = {}
+            new: dict[Key, tuple[str, dict[str, Any]]] = {}
             answers: list[tuple[Key, bool]] = []
             for message in messages:
                 key = Key(message.channel, message.provider_message_id)
                 duplicate = key in stored or key in new
                 if not duplicate:
-                    new[key] = self._inbound_record(message, now)
+                    new[key] = self._inbound_values(message, now)
                 answers.append((key, duplicate))
-            session.add_all(new.values())
             try:
+                inserted = self._insert_inbound(session, [values for _, values in new.values()])
                 session.commit()
             except IntegrityError:
                 session.rollback()
                 log.info("a message of the batch was stored meanwhile: receiving one by one")
-                return [self.receive(message) for message in messages]
-            ids = {**stored, **{key: record.id for key, record in new.items()}}
-            return [(ids[key], duplicate) for key, duplicate in answers]
+                return [self.receive(message) for message in messages], {}
+            ids = {**stored, **inserted}
+            payloads = {inserted[key]: payload for key, (payload, _) in new.items()}
+            return [(ids[key], duplicate) for key, duplicate in answers], payloads
+
+    @staticmethod
+    def _insert_inbound(session: Session, rows: list[dict[str, Any]]) -> dict[Key, int]:
+        """One INSERT ... RETURNING for the rows; their ids by key (RETURNING's order is not
+        the rows' order on every database, the key is unique)."""
+        if not rows:
+            return {}
+        table = InboundMessage.__table__
+        returned = session.execute(insert(table).returning(
+            table.c.channel, table.c.provider_message_id, table.c.id), rows)
+        return {Key(channel, provider_id): inbound_id
+                for channel, provider_id, inbound_id in returned}
 
     def _inbound_record(self, message: IncomingMessage, now: datetime) -> InboundMessage:
+        return InboundMessage(**self._inbound_values(message, now)[1])
+
+    def _inbound_values(self, message: IncomingMessage, now: datetime
+                        ) -> tuple[str, dict[str, Any]]:
+        """The message as JSON, and the raw inbox row that keeps it encrypted."""
         if message.received_at is None:
             message = replace(message, received_at=now)
-        return InboundMessage(
-            channel=message.channel, provider_message_id=message.provider_message_id,
-            received_at=message.received_at,
-            payload_encrypted=self.vault.encrypt(message_to_json(message)),
-            sender_hash=(self.vault.lookup_hash(message.address_channel,
-                                                normalise_address(message.address_channel,
-                                                                  message.sender))
-                         if message.sender else None),
-            state=InboundState.RECEIVED)
+        payload = message_to_json(message)
+        return payload, {
+            "channel": message.channel, "provider_message_id": message.provider_message_id,
+            "received_at": message.received_at, "payload_encrypted": self.vault.encrypt(payload),
+            "sender_hash": (self.vault.lookup_hash(message.address_channel,
+                                                   normalise_address(message.address_channel,
+                                                                     message.sender))
+                            if message.sender else None),
+            "state": InboundState.RECEIVED, "attempts": 0}
 
     @staticmethod
     def _stored_inbound(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
@@ -245,9 +286,9 @@ class Intake:
         """``ingest`` for many messages, with the same results as ingesting each in turn: first
         every raw message is committed (one commit), then the new ones are processed together
         (``process_many``)."""
-        received = self.receive_many(messages)
+        received, payloads = self._receive_batch(messages)
         fresh = list(dict.fromkeys(i for i, duplicate in received if not duplicate))
-        results = dict(zip(fresh, self.process_many(fresh), strict=True))
+        results = dict(zip(fresh, self._process_batch(fresh, payloads), strict=True))
         earlier = list(dict.fromkeys(i for i, duplicate in received if duplicate))
         with self.sessions() as session:   # read after processing: a repeat within the batch too
             records = self._inbound_records(session, earlier)
@@ -259,13 +300,19 @@ class Intake:
 
     def process_many(self, inbound_ids: Sequence[int]) -> list[IngestResult]:
         """``process`` for many stored messages, with the same results as processing each in
-        turn, but in one transaction, with the routing targets read once.
+        turn, but in one transaction, with the routing targets read once and the items, tags,
+        audit events and links written by one INSERT each (see ``_insert_items``).
 
         What the pipeline rejects or fails on is left out of the batch and then processed on its
         own by ``process``, which records why. If storing the batch fails (the database refused
         a row, or another worker finished one meanwhile), it is rolled back and every message is
         processed on its own: the raw messages were committed before, so nothing is lost.
         """
+        return self._process_batch(inbound_ids, {})
+
+    def _process_batch(self, inbound_ids: Sequence[int],
+                       payloads: Mapping[int, str]) -> list[IngestResult]:
+        """``process_many``; ``payloads`` are messages' JSON by inbound id, known already."""
         ids = list(dict.fromkeys(inbound_ids))
         alone: list[int] = []
         with self.sessions() as session:
@@ -275,42 +322,94 @@ class Intake:
             results = self._existing_results(session, records.values())
             pending = [records[i] for i in ids if i not in results]
             try:
-                base = self.context(session)
-                references = self._unused_references(session, len(pending))
-                stored: list[tuple[InboundMessage, IncomingMessage, Draft, Feedback]] = []
-                for record in pending:
-                    message = message_from_json(self.vault.decrypt(record.payload_encrypted))
-                    try:
-                        draft = pipeline.run(message, replace(
-                            base, now=self.clock(),
-                            language_prior=sender_languages(session, self.vault, message),
-                            invitations=invitations_for(session, self.vault, message,
-                                                        self.clock(), self._reply_days)))
-                    except SQLAlchemyError:
-                        raise
-                    except Exception:  # recorded by `process`, with its reason, after the batch
-                        alone.append(record.id)
-                        continue
-                    stored.append((record, message, draft, self._store(
-                        session, record, message, draft, references.pop())))
-                    record.attempts += 1
-                    record.state, record.error = InboundState.PROCESSED, None
-                    record.processed_at = self.clock()
-                session.flush()
-                for _record, message, draft, feedback in stored:
-                    self._link(session, feedback, message, draft)
+                done = self._run_batch(session, pending, payloads, alone)
                 session.commit()
             except Exception:
                 session.rollback()
                 log.warning("storing a batch of %d messages failed: processing them one by one",
                             len(ids), exc_info=True)
                 return [self.process(inbound_id) for inbound_id in inbound_ids]
-            results.update((record.id, IngestResult(record.id, InboundState.PROCESSED,
-                                                    feedback_id=feedback.id,
-                                                    reference=feedback.reference))
-                           for record, _, _, feedback in stored)
+            results.update((item.record.id, IngestResult(item.record.id, InboundState.PROCESSED,
+                                                         feedback_id=item.feedback_id,
+                                                         reference=item.reference))
+                           for item in done)
         results.update((inbound_id, self.process(inbound_id)) for inbound_id in alone)
         return [results[inbound_id] for inbound_id in inbound_ids]
+
+    def _run_batch(self, session: Session, pending: Sequence[InboundMessage],
+                   payloads: Mapping[int, str], alone: list[int]) -> list[NewItem]:
+        """Run the pipeline on each message and store what it accepts; the ids of those it
+        rejects or fails on are added to ``alone``.
+
+        A message with a sender reads what is known of that person (their languages), which
+        earlier messages of the batch may add to: so before it, the items waiting are inserted,
+        as one by one would have committed them."""
+        base = self.context(session)
+        references = self._unused_references(session, len(pending))
+        consultations: dict[str, int | None] = {}
+        done: list[NewItem] = []
+        waiting: list[NewItem] = []
+        for record in pending:
+            message = (message_from_json(payloads[record.id]) if record.id in payloads
+                       else message_from_json(self.vault.decrypt(record.payload_encrypted)))
+            if message.sender and any(item.contributor is not None for item in waiting):
+                self._insert_items(session, waiting)
+                waiting = []
+            try:
+                draft = pipeline.run(message, replace(
+                    base, now=self.clock(),
+                    language_prior=sender_languages(session, self.vault, message),
+                    invitations=invitations_for(session, self.vault, message, self.clock(),
+                                                self._reply_days)))
+            except SQLAlchemyError:
+                raise
+            except Exception:  # recorded by `process`, with its reason, after the batch
+                alone.append(record.id)
+                continue
+            now = self.clock()
+            item = NewItem(record, message, draft, references.pop(), now,
+                           self._contributor(session, record, message, now),
+                           self._consultation_id(session, message, consultations))
+            done.append(item)
+            waiting.append(item)
+            record.attempts += 1
+            record.state, record.error = InboundState.PROCESSED, None
+            record.processed_at = now
+        self._insert_items(session, waiting)
+        return done
+
+    def _insert_items(self, session: Session, items: Sequence[NewItem]) -> None:
+        """The items with one INSERT ... RETURNING, then their tags, audit events and links with
+        one INSERT each: the rows ``_store`` and ``_link`` would add, without the ORM's work for
+        each object (most of the time a row took outside the pipeline)."""
+        if not items:
+            return
+        if any(item.contributor is not None for item in items):
+            session.flush()     # new contributors get their ids
+        table = Feedback.__table__
+        # RETURNING's order is not the rows' order on every database: matched by reference.
+        ids = {reference: feedback_id for reference, feedback_id in session.execute(
+            insert(table).returning(table.c.reference, table.c.id),
+            [self._feedback_row(item) for item in items])}
+        tags: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        links: dict[type[Base], list[dict[str, Any]]] = {}
+        for item in items:
+            item.feedback_id = ids[item.reference]
+            tags.extend(new_item_tag_rows(item.feedback_id, item.draft.tags, item.now))
+            events.append(self._created_event(item.reference, item.message, item.record.id,
+                                              item.now))
+            for model, values in self._link_values(item.feedback_id, item.draft, item.now):
+                links.setdefault(model, []).append(values)
+        for model, rows in [(Tag, tags), (AuditEvent, events), *links.items()]:
+            session.execute(insert(model.__table__), rows)
+        for item in items:
+            self._link_conversation(session, item.feedback_id, item.message)
+
+    def _feedback_row(self, item: NewItem) -> dict[str, Any]:
+        return self._feedback_values(item.record, item.message, item.draft, item.reference,
+                                     item.now, item.consultation_id) | {
+            "contributor_id": item.contributor.id if item.contributor is not None else None}
 
     @staticmethod
     def _inbound_records(session: Session, ids: Sequence[int]) -> dict[int, InboundMessage]:
@@ -367,41 +466,71 @@ class Intake:
         """Add the item, its contributor's answers and its tags. What needs the item's id (its
         links) is added by ``_link`` once the session is flushed."""
         now = self.clock()
-        contributor = None
-        if message.sender:
-            contributor, _ = contributor_for(session, self.vault, message.address_channel,
-                                             message.sender, now)
-            codes = {need: need_code(self.config, need) for need in message.answers.needs}
-            record_answers(session, contributor, message, record.id, codes, now)
-        entry = None
-        if message.answers.consultation:
-            entry = session.scalar(select(Consultation.id).where(
-                Consultation.slug == message.answers.consultation))
-        feedback = Feedback(
-            reference=reference, inbound_message_id=record.id,
-            contributor=contributor, channel=message.channel, text=draft.text,
-            redacted_text=draft.redacted_text, on_behalf_of=message.answers.on_behalf_of,
-            fft_rating=message.answers.fft_rating.value if message.answers.fft_rating else None,
-            consultation_id=entry, received_at=record.received_at, created_at=now,
-            updated_at=now, pipeline_version=pipeline.PIPELINE_VERSION)
+        contributor = self._contributor(session, record, message, now)
+        feedback = Feedback(contributor=contributor, **self._feedback_values(
+            record, message, draft, reference, now, self._consultation_id(session, message, {})))
         session.add(feedback)
         apply_pipeline_tags(feedback, draft.tags, now, reason=f"pipeline:{record.id}")
-        session.add(AuditEvent(occurred_at=now, actor=PIPELINE_ACTOR, action="feedback.created",
-                               entity_type="feedback", entity_id=feedback.reference,
-                               details={"channel": message.channel, "inbound_id": record.id}))
+        session.add(AuditEvent(**self._created_event(reference, message, record.id, now)))
         return feedback
+
+    def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
+                     now: datetime) -> Contributor | None:
+        """The sender, found or added, with what they told us about themselves."""
+        if not message.sender:
+            return None
+        contributor, _ = contributor_for(session, self.vault, message.address_channel,
+                                         message.sender, now)
+        codes = {need: need_code(self.config, need) for need in message.answers.needs}
+        record_answers(session, contributor, message, record.id, codes, now)
+        return contributor
+
+    @staticmethod
+    def _consultation_id(session: Session, message: IncomingMessage,
+                         known: dict[str, int | None]) -> int | None:
+        """The consultation the message was given for, by slug (``known``: slugs read before)."""
+        slug = message.answers.consultation
+        if not slug:
+            return None
+        if slug not in known:
+            known[slug] = session.scalar(select(Consultation.id).where(Consultation.slug == slug))
+        return known[slug]
+
+    @staticmethod
+    def _feedback_values(record: InboundMessage, message: IncomingMessage, draft: Draft,
+                         reference: str, now: datetime, consultation_id: int | None
+                         ) -> dict[str, Any]:
+        answers = message.answers
+        return {"reference": reference, "inbound_message_id": record.id,
+                "channel": message.channel, "text": draft.text,
+                "redacted_text": draft.redacted_text, "on_behalf_of": answers.on_behalf_of,
+                "fft_rating": answers.fft_rating.value if answers.fft_rating else None,
+                "consultation_id": consultation_id, "received_at": record.received_at,
+                "created_at": now, "updated_at": now,
+                "pipeline_version": pipeline.PIPELINE_VERSION}
+
+    @staticmethod
+    def _created_event(reference: str, message: IncomingMessage, inbound_id: int,
+                       now: datetime) -> dict[str, Any]:
+        return {"occurred_at": now, "actor": PIPELINE_ACTOR, "action": "feedback.created",
+                "entity_type": "feedback", "entity_id": reference,
+                "details": {"channel": message.channel, "inbound_id": inbound_id}}
 
     def _link(self, session: Session, feedback: Feedback, message: IncomingMessage,
               draft: Draft) -> None:
         """A new, flushed item's routing links, and the chat it came from."""
         self._add_links(session, feedback, draft, self.clock(), new_item=True)
+        self._link_conversation(session, feedback.id, message)
+
+    @staticmethod
+    def _link_conversation(session: Session, feedback_id: int, message: IncomingMessage) -> None:
         conversation_id = message.metadata.get("conversation_id")
         if isinstance(conversation_id, int):
             # A chat's answers became this item: linked here, so an item finished later by
             # `intake reprocess --failed` shows its conversation too.
             session.execute(update(Conversation).where(
                 Conversation.id == conversation_id, Conversation.feedback_id.is_(None))
-                .values(feedback_id=feedback.id))
+                .values(feedback_id=feedback_id))
 
     def _unused_reference(self, session: Session) -> str:
         return self._unused_references(session, 1)[0]
@@ -433,22 +562,29 @@ class Intake:
                                                 .where(FeedbackConsultationLink.feedback_id
                                                        == feedback.id)))
             removed = removed_targets(session, feedback.id)
-        added = 0
+        links = Intake._link_values(feedback.id, draft, now, tracker, consultations, removed)
+        session.add_all(model(**values) for model, values in links)
+        return len(links)
+
+    @staticmethod
+    def _link_values(feedback_id: int, draft: Draft, now: datetime, tracker: Set[int] = frozenset(),
+                     consultations: Set[int] = frozenset(),
+                     removed: Set[tuple[str, int]] = frozenset()) -> list[tuple[type[Base], dict[str, Any]]]:
+        """The link rows routing proposes, less those the item has (``tracker``,
+        ``consultations``) and those staff removed."""
+        links: list[tuple[type[Base], dict[str, Any]]] = []
         for link in draft.links:
             if (link.target, link.target_id) in removed:
                 continue  # a member of staff took this link away
             if link.target == "tracker" and link.target_id not in tracker:
-                session.add(FeedbackTrackerLink(feedback_id=feedback.id,
-                                                tracker_item_id=link.target_id,
-                                                rule_id=link.rule_id, created_at=now))
+                links.append((FeedbackTrackerLink, {
+                    "feedback_id": feedback_id, "tracker_item_id": link.target_id,
+                    "rule_id": link.rule_id, "created_at": now}))
             elif link.target == "consultation" and link.target_id not in consultations:
-                session.add(FeedbackConsultationLink(feedback_id=feedback.id,
-                                                     consultation_id=link.target_id,
-                                                     rule_id=link.rule_id, created_at=now))
-            else:
-                continue
-            added += 1
-        return added
+                links.append((FeedbackConsultationLink, {
+                    "feedback_id": feedback_id, "consultation_id": link.target_id,
+                    "rule_id": link.rule_id, "created_at": now}))
+        return links
 
     # -- reprocessing ----------------------------------------------------------------------
     def pending_inbound(self, include_rejected: bool = False) -> list[int]:

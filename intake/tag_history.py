@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,21 +33,22 @@ def _same(tag: Tag, proposal: TagProposal) -> bool:
         round(proposal.confidence, 4))
 
 
+def _tag_values(proposal: TagProposal, now: datetime) -> dict[str, Any]:
+    return {"kind": proposal.kind, "value": proposal.value, "code": proposal.code,
+            "confidence": proposal.confidence, "source": proposal.source,
+            "tagger_version": proposal.tagger, "evidence": proposal.evidence, "created_at": now}
+
+
 def _new_tag(feedback: Feedback, proposal: TagProposal, now: datetime) -> Tag:
-    return Tag(feedback=feedback, kind=proposal.kind, value=proposal.value, code=proposal.code,
-               confidence=proposal.confidence, source=proposal.source,
-               tagger_version=proposal.tagger, evidence=proposal.evidence, created_at=now)
+    return Tag(feedback=feedback, **_tag_values(proposal, now))
 
 
-def apply_pipeline_tags(feedback: Feedback, proposals: Iterable[TagProposal], now: datetime,
-                        reason: str) -> tuple[int, int]:
-    """Bring the item's automatic tags up to date. Returns (added, retracted)."""
-    proposals = list(proposals)
-    current = active_tags(feedback)
+def _wanted(proposals: Iterable[TagProposal], current: list[Tag], history: list[Tag]) -> list[TagProposal]:
+    """The proposals people's decisions allow, given the item's active tags and all its tags."""
     human = [t for t in current if t.source in HUMAN_SOURCES]
     human_kinds = {t.kind for t in human}
     human_values = {(t.kind, t.value) for t in human}
-    staff_removed = {(t.kind, t.value) for t in feedback.tags
+    staff_removed = {(t.kind, t.value) for t in history
                      if t.retracted_by and t.retracted_by.startswith(STAFF_PREFIX)}
 
     def wanted(p: TagProposal) -> bool:
@@ -56,7 +58,21 @@ def apply_pipeline_tags(feedback: Feedback, proposals: Iterable[TagProposal], no
             return False
         return (p.kind, p.value) not in human_values | staff_removed
 
-    keep = [p for p in proposals if wanted(p)]
+    return [p for p in proposals if wanted(p)]
+
+
+def new_item_tag_rows(feedback_id: int, proposals: Iterable[TagProposal],
+                      now: datetime) -> list[dict[str, Any]]:
+    """The tags ``apply_pipeline_tags`` gives an item that has none yet, as rows for one bulk
+    insert (`intake import` stores a batch of items without building a Tag object for each)."""
+    return [{"feedback_id": feedback_id, **_tag_values(p, now)} for p in _wanted(proposals, [], [])]
+
+
+def apply_pipeline_tags(feedback: Feedback, proposals: Iterable[TagProposal], now: datetime,
+                        reason: str) -> tuple[int, int]:
+    """Bring the item's automatic tags up to date. Returns (added, retracted)."""
+    current = active_tags(feedback)
+    keep = _wanted(proposals, current, feedback.tags)
     retracted = 0
     for tag in current:
         if tag.source == "auto" and not any(_same(tag, p) for p in keep):

@@ -16,7 +16,7 @@ from intake import pipeline
 from intake.bootstrap import Runtime
 from intake.cli import main
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
-from intake.ingest import IngestResult, Intake
+from intake.ingest import IngestResult, Intake, NewItem
 from intake.message import Answers, IncomingMessage
 from intake.storage.models import (
     AuditEvent,
@@ -89,9 +89,11 @@ def seeded(runtime: Runtime) -> Runtime:
     return runtime
 
 
-def test_a_batch_gives_the_same_results_as_one_message_at_a_time(seeded: Runtime) -> None:
+def test_a_batch_gives_the_same_results_as_one_message_at_a_time(
+        seeded: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     one_by_one = [seeded.intake.ingest(m) for m in messages("single", 100)]
     batch = seeded.intake.ingest_many(messages("batch", 200))
+    assert "one by one" not in caplog.text          # the batch was stored as a batch
     assert [r.state for r in batch] == [r.state for r in one_by_one]
     assert [r.error for r in batch] == [r.error for r in one_by_one]
     assert [stored(seeded, r) for r in batch] == [stored(seeded, r) for r in one_by_one]
@@ -142,15 +144,21 @@ def test_a_message_that_fails_in_the_pipeline_is_kept_and_its_neighbours_go_on(
 
 def test_when_storing_the_batch_fails_each_message_is_processed_on_its_own(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Intake._store
+    real_batch, real_alone = Intake._feedback_row, Intake._store
 
-    def refuses_one(self: Intake, session: Any, record: InboundMessage, message: IncomingMessage,
-                    *args: Any) -> Feedback:
+    def refuses_in_batch(self: Intake, item: NewItem) -> dict[str, Any]:
+        if item.message.provider_message_id == "m-5":
+            raise ValueError("the database refused this row")
+        return real_batch(self, item)
+
+    def refuses_alone(self: Intake, session: Any, record: InboundMessage, message: IncomingMessage,
+                      *args: Any) -> Feedback:
         if message.provider_message_id == "m-5":
             raise ValueError("the database refused this row")
-        return real(self, session, record, message, *args)
+        return real_alone(self, session, record, message, *args)
 
-    monkeypatch.setattr(Intake, "_store", refuses_one)
+    monkeypatch.setattr(Intake, "_feedback_row", refuses_in_batch)
+    monkeypatch.setattr(Intake, "_store", refuses_alone)
     results = runtime.intake.ingest_many(messages("m", 100))
     assert [r.state for r in results].count(InboundState.PROCESSED) == 6
     assert results[4].state == InboundState.FAILED
