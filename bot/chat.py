@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.commands import CommandKind, recognise
 from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
@@ -164,7 +164,9 @@ class ChatService:
         if duplicate and (replayed := self._replay(inbound_id)) is not None:
             return replayed
         try:
-            decision = self._decide(inbound_id, message)
+            # A message stored just now has no turn yet (its claim is checked by the unique turn
+            # per message instead of a look-up); a repeat delivery's may.
+            decision = self._decide(inbound_id, message, fresh=not duplicate)
         except IntegrityError:
             # Another worker claimed this message, or opened this person's conversation, at the
             # same moment. One more try sees what it did.
@@ -189,11 +191,15 @@ class ChatService:
                 return None
             time.sleep(REPLAY_POLL_SECONDS)
 
-    def _decide(self, inbound_id: int, message: ChatMessage) -> _Decision | None:
+    def _decide(self, inbound_id: int, message: ChatMessage,
+                fresh: bool = False) -> _Decision | None:
+        """Claim the message's turn and run the engine, in one transaction. ``fresh``: the
+        message was stored by this very request, so nobody can have answered it yet (a repeat
+        delivery racing it makes the turn's insert fail, and ``handle`` tries again)."""
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
         with self.runtime.sessions.begin() as session:
-            if session.scalar(select(ConversationTurn.id).where(
+            if not fresh and session.scalar(select(ConversationTurn.id).where(
                     ConversationTurn.inbound_message_id == inbound_id)) is not None:
                 return None
             turn = ConversationTurn(inbound_message_id=inbound_id, replies=[], created_at=now)
@@ -214,7 +220,7 @@ class ChatService:
                 decision.finalise.append(conversation.id)
                 session.flush()
                 conversation = None
-            inbound = session.get_one(InboundMessage, inbound_id)
+            inbound = self._inbound(session, inbound_id, message.channel, fresh)
             inbound.state, inbound.processed_at = InboundState.CONVERSATION, now
             state = ChatState.from_json(conversation.state) if conversation else None
             if state is not None:
@@ -268,6 +274,17 @@ class ChatService:
                 turn.answered_at = now  # else the thanks, with its reference, completes it
         return decision
 
+    @staticmethod
+    def _inbound(session: Session, inbound_id: int, channel: str, fresh: bool) -> InboundMessage:
+        """The message's inbox row, to update. One this request stored is known without reading
+        it back (received, on this channel); its other columns load if asked for."""
+        if not fresh:
+            return session.get_one(InboundMessage, inbound_id)
+        record = InboundMessage(id=inbound_id, channel=channel, state=InboundState.RECEIVED)
+        make_transient_to_detached(record)
+        session.add(record)
+        return record
+
     def risks(self, text: str) -> tuple[str, ...]:
         """The safety flags this text raises (negation, quotes and the past read as the
         pipeline reads them), for signposting before the feedback is even stored."""
@@ -300,13 +317,14 @@ class ChatService:
 
     def _save(self, session: Session, conversation: Conversation | None, address: ContactAddress,
               outcome: Outcome, now: datetime) -> Conversation:
-        if conversation is None:
-            conversation = Conversation(channel=address.channel, address_hash=address.address_hash,
-                                        contributor_id=address.contributor_id, started_at=now)
-            session.add(conversation)
-        conversation.state = outcome.state.to_json()
-        conversation.last_activity_at = now
-        session.flush()
+        if conversation is not None:  # written with the turn, at commit
+            conversation.state, conversation.last_activity_at = outcome.state.to_json(), now
+            return conversation
+        conversation = Conversation(channel=address.channel, address_hash=address.address_hash,
+                                    contributor_id=address.contributor_id, started_at=now,
+                                    state=outcome.state.to_json(), last_activity_at=now)
+        session.add(conversation)
+        session.flush()  # for its id, which the turn and any signposting name
         return conversation
 
     def _command(self, session: Session, kind: CommandKind, address: ContactAddress,
@@ -347,10 +365,9 @@ class ChatService:
                            self.script.prompt(decision.language, "thanks", reference=reference)
                            if reference else self.script.prompt(decision.language, "closing"))
             with self.runtime.sessions.begin() as session:
-                turn = session.scalar(select(ConversationTurn).where(
-                    ConversationTurn.inbound_message_id == inbound_id))
-                if turn is not None:
-                    turn.replies, turn.answered_at = replies, self.clock()
+                session.execute(update(ConversationTurn).where(
+                    ConversationTurn.inbound_message_id == inbound_id).values(
+                    replies=replies, answered_at=self.clock()))
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 
     # -- events outside the conversation ---------------------------------------------------
