@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -30,7 +30,7 @@ from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
-from intake.contributors import contributor_for, find_address
+from intake.contributors import address_for, contributor_for, find_address
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
@@ -202,11 +202,12 @@ class ChatService:
             if not fresh and session.scalar(select(ConversationTurn.id).where(
                     ConversationTurn.inbound_message_id == inbound_id)) is not None:
                 return None
-            turn = ConversationTurn(inbound_message_id=inbound_id, replies=[], created_at=now)
-            session.add(turn)
-            session.flush()
-            _, address = contributor_for(session, self.intake.vault, message.channel,
-                                         message.sender, now)
+            # The claim, written first: a racing copy's claim fails on the unique message id,
+            # and on SQLite this takes the write lock before anything below is read.
+            session.execute(insert(ConversationTurn).values(
+                inbound_message_id=inbound_id, replies=[], created_at=now))
+            address = address_for(session, self.intake.vault, message.channel, message.sender,
+                                  now)
             conversation = self._open_conversation(session, message.channel, address, now,
                                                    decision)
             if message.restart and address.opted_out_at is not None:
@@ -268,10 +269,11 @@ class ChatService:
                     decision.thank = conversation.id
                 if message.media:
                     decision.replies.append(self.script.prompt(decision.language, "media"))
-            turn.conversation_id = conversation.id if conversation else None
-            turn.replies = list(decision.replies)
-            if decision.thank is None:
-                turn.answered_at = now  # else the thanks, with its reference, completes it
+            # Unless the thanks, with its reference, completes it after the commit.
+            session.execute(update(ConversationTurn).where(
+                ConversationTurn.inbound_message_id == inbound_id).values(
+                conversation_id=conversation.id if conversation else None,
+                replies=list(decision.replies), answered_at=None if decision.thank else now))
         return decision
 
     @staticmethod
@@ -424,13 +426,14 @@ class ChatService:
     def finalise(self, conversation_id: int) -> str | None:
         """Turn a closed conversation's answers into one feedback item. Safe to repeat."""
         with self.runtime.sessions() as session:
-            conversation = session.get_one(Conversation, conversation_id)
+            conversation, address = session.execute(
+                select(Conversation, ContactAddress).outerjoin(ContactAddress, and_(
+                    ContactAddress.channel == Conversation.channel,
+                    ContactAddress.address_hash == Conversation.address_hash))
+                .where(Conversation.id == conversation_id)).one()  # with its address: one query
             state = ChatState.from_json(conversation.state)
             if not state.has_content:
                 return None
-            address = session.scalar(select(ContactAddress).where(
-                ContactAddress.channel == conversation.channel,
-                ContactAddress.address_hash == conversation.address_hash))
             sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
             message = self._as_feedback(conversation, state, sender)
         # The feedback is linked to its conversation in the transaction that stores it

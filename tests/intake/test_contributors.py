@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from intake.bootstrap import Runtime
 from intake.contributors import (
     LANGUAGE_HISTORY,
+    address_for,
     contributor_for,
     find_address,
     known_languages,
@@ -95,6 +96,21 @@ def test_second_contact_finds_the_same_contributor_and_updates_last_seen(runtime
         stored = session.get_one(ContactAddress, address.id)
     assert stored.last_seen_at == LATER
     assert stored.created_at == FIXED_NOW
+
+
+def test_address_for_is_the_contributors_address_without_reading_the_contributor(
+        runtime: Runtime) -> None:
+    vault = runtime.intake.vault
+    with runtime.sessions.begin() as session:
+        created = address_for(session, vault, "sms", SENDER, FIXED_NOW)
+        assert created.contributor_id is not None  # a contributor made on first contact
+    with runtime.sessions.begin() as session:
+        found = address_for(session, vault, "sms", f" {SENDER} ", LATER)
+        assert "contributor" in inspect(found).unloaded
+        assert found.id == created.id and found.contributor_id == created.contributor_id
+    with runtime.sessions() as session:
+        assert session.get_one(ContactAddress, created.id).last_seen_at == LATER
+    assert count(runtime, Contributor) == 1 and count(runtime, ContactAddress) == 1
 
 
 def test_the_same_number_twice_in_one_session_is_one_contributor(runtime: Runtime) -> None:
