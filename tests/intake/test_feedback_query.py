@@ -4,6 +4,7 @@ counts from the index of active tags), give exactly what the plain queries give.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,16 +12,29 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from intake.feedback_query import (
+    FACETS,
     NONE,
     TAG_FACETS,
     FeedbackFilters,
+    all_facet_counts,
     count,
     facet_counts,
     queue_page,
     statement,
+    tagged_count,
+    tune_for_counting,
 )
 from intake.storage.database import make_sessions
-from intake.storage.models import Feedback, FeedbackStatus, Tag
+from intake.storage.models import (
+    Consultation,
+    ConsultationStatus,
+    Feedback,
+    FeedbackConsultationLink,
+    FeedbackStatus,
+    FeedbackTrackerLink,
+    Tag,
+    TrackerItem,
+)
 from tests.conftest import FIXED_NOW
 
 KINDS = {"service": ["gp", "maternity", "dental"], "language": ["en", "ur"],
@@ -91,3 +105,58 @@ def test_tag_counts_are_what_filtering_for_each_value_gives(session: Session,
         found = facet_counts(session, filters, facet)
         wanted = plain_counts(session, filters, facet)
         assert found == wanted, facet
+
+
+@pytest.mark.parametrize("filters", [*FILTERS, FeedbackFilters(status="new", service="gp", flag=NONE),
+                                     FeedbackFilters(text="text 1", need=NONE)])
+def test_counting_every_facet_together_gives_each_facets_own_counts(
+        session: Session, filters: FeedbackFilters) -> None:
+    together = all_facet_counts(session, filters, count(session, filters))
+    assert list(together) == list(FACETS)
+    for facet in FACETS:
+        assert together[facet] == facet_counts(session, filters, facet), facet
+
+
+def test_tuning_for_counting_keeps_the_answers(session: Session) -> None:
+    before = {facet: facet_counts(session, FeedbackFilters(), facet) for facet in FACETS}
+    tune_for_counting(session)
+    assert {facet: facet_counts(session, FeedbackFilters(), facet) for facet in FACETS} == before
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+@pytest.mark.parametrize(("kind", "value"), [("need", "interpreter"), ("need", "easy-read"),
+                                             ("service", "gp"), ("flag", "suicide-self-harm")])
+def test_a_count_read_from_the_tags_is_the_filtered_count(
+        session: Session, filters: FeedbackFilters, kind: str, value: str) -> None:
+    wanted = count(session, FeedbackFilters(**{**vars(filters), kind: value}))
+    assert tagged_count(session, filters, kind, value) == wanted  # type: ignore[arg-type]
+
+
+def link_some(session: Session) -> None:
+    """Two tracker items and two consultations, each linked to some of the items."""
+    trackers = [TrackerItem(title=f"Tracker {n}", services=[], created_at=FIXED_NOW,
+                            updated_at=FIXED_NOW) for n in range(2)]
+    consultations = [Consultation(slug=f"c-{n}", title=f"C {n}", status=ConsultationStatus.OPEN,
+                                  created_at=FIXED_NOW) for n in range(2)]
+    session.add_all([*trackers, *consultations])
+    session.flush()
+    for number, item in enumerate(session.scalars(select(Feedback).order_by(Feedback.id))):
+        if number % 3 == 0:
+            session.add(FeedbackTrackerLink(feedback_id=item.id, tracker_item_id=trackers[number % 2].id))
+        if number % 4 == 0:
+            session.add(FeedbackConsultationLink(feedback_id=item.id,
+                                                 consultation_id=consultations[number % 8 // 4].id))
+    session.flush()
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_link_counts_are_what_filtering_for_each_target_gives(session: Session,
+                                                              filters: FeedbackFilters) -> None:
+    link_some(session)
+    trackers = {str(t): count(session, replace(filters, tracker=t))
+                for t in session.scalars(select(TrackerItem.id))}
+    consultations = {slug: count(session, replace(filters, consultation=slug))
+                     for slug in session.scalars(select(Consultation.slug))}
+    assert facet_counts(session, filters, "tracker") == {k: v for k, v in trackers.items() if v}
+    assert facet_counts(session, filters, "consultation") == {k: v for k, v in consultations.items()
+                                                              if v}

@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.config import Config
-from intake.feedback_query import NONE, FeedbackFilters, count, facet_counts, queue_page
+from intake.feedback_query import (
+    NONE,
+    FeedbackFilters,
+    all_facet_counts,
+    count,
+    queue_page,
+    tagged_count,
+    tune_for_counting,
+)
 from intake.staff import triage
 from intake.staff.dates import end_of_day, show_moment, start_of_day
 from intake.staff.labels import Labels
@@ -122,16 +130,15 @@ def _need_choices(labels: Labels, config: Config, counts: Mapping[str, int],
              else labels.need(v)) for v in values]
 
 
-def filter_fields(session: Session, config: Config, request_: QueueRequest) -> list[dict[str, object]]:
-    """Every filter as a select's parameters, counts from the other filters applied."""
+def filter_fields(session: Session, config: Config, request_: QueueRequest,
+                  total: int) -> list[dict[str, object]]:
+    """Every filter as a select's parameters, counts from the other filters applied (``total``
+    is how many items the filters match)."""
     labels, args, filters = Labels(config), request_.args, request_.filters
-    counts = {name: facet_counts(session, filters, name) for name in
-              ("status", "channel", "service", "language", "need", "flag", "theme",
-               "consultation", "tracker")}
+    counts = all_facet_counts(session, filters, total)
     interpreters = sum(n for v, n in counts["need"].items() if v.startswith("interpreter"))
     if interpreters:
-        counts["need"]["interpreter"] = count(session, FeedbackFilters(
-            **{**vars(filters), "need": "interpreter"}))
+        counts["need"]["interpreter"] = tagged_count(session, filters, "need", "interpreter")
     consultations = session.scalars(select(Consultation).order_by(Consultation.title)).all()
     trackers = session.scalars(select(TrackerItem).order_by(TrackerItem.title)).all()
     fields = [
@@ -228,10 +235,11 @@ def render_queue(args: Mapping[str, str], errors: dict[str, str] | None = None,
     wanted = read_request(args)
     errors = {**wanted.errors, **(errors or {})}
     with runtime.sessions() as session:
+        tune_for_counting(session)
         total = count(session, wanted.filters)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(wanted.page, pages)
-        fields = filter_fields(session, runtime.config, wanted)
+        fields = filter_fields(session, runtime.config, wanted, total)
         shaped = rows(session, runtime.config, wanted.filters, page)
         bulk = bulk_choices(session, Labels(runtime.config)) if who.can(Action.TRIAGE) else None
     response = make_response(render_template(
