@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from intake.config import Config
-from intake.feedback_query import FeedbackFilters, count
+from intake.feedback_query import FeedbackFilters, count, tune_for_counting
 from intake.reporting.engagement import consultations_table, tracker_tables
 from intake.reporting.period import Granularity, ReportPeriod
 from intake.reporting.tables import Column, Table
@@ -49,11 +49,12 @@ def build_report(session: Session, config: Config, period: ReportPeriod, now: da
                  granularity: Granularity | None = None) -> Report:
     """Count everything for ``period``. ``now`` says when the report was made (and what "status
     now" means for consultations); ``granularity`` defaults to what suits the period's length."""
+    tune_for_counting(session)
     labels = Labels(config)
     granularity = granularity or period.natural_granularity()
     filters = FeedbackFilters(since=period.since, until=period.until)
     total = count(session, filters)
-    found = reach(session, period)
+    found = reach(session, period, granularity)
     volumes = [
         volume_table(session, labels, filters, total, "channel", "channels", "Feedback by channel",
                      "Channel"),
@@ -79,7 +80,7 @@ def build_report(session: Session, config: Config, period: ReportPeriod, now: da
         columns=(Column("Measure"), Column("Number", "count"), Column("Share of items (%)", "percent")),
         rows=(
             ("Feedback items received", total, None),
-            ("People who gave feedback and left contact details", len(found.people), None),
+            ("People who gave feedback and left contact details", found.people, None),
             ("Items with a communication-support need", found.items_with_need,
              share(found.items_with_need, total)),
             ("Items in a language other than English", found.items_in_another_language,
