@@ -28,7 +28,14 @@ class Feedback(Base):
 
     __tablename__ = "feedback"
     # The queue's order (newest first, ties by id), read from the index rather than sorted.
-    __table_args__ = (Index("ix_feedback_received_at_id", "received_at", "id"),)
+    __table_args__ = (
+        Index("ix_feedback_received_at_id", "received_at", "id"),
+        # The queue's word filter (ILIKE '%word%') on PostgreSQL: trigram indexes (pg_trgm, made
+        # by migration 0007). SQLite has no such index; there they are empty and unused.
+        *(Index(f"ix_feedback_{column}_trgm", column, postgresql_using="gin",
+                postgresql_ops={column: "public.gin_trgm_ops"}, sqlite_where=text("0"))
+          for column in ("redacted_text", "reference")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -67,6 +74,9 @@ class Tag(Base):
         Index("ix_tag_active_kind_value_feedback", "kind", "value", "feedback_id",
               sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
         Index("ix_tag_active_kind_feedback", "kind", "feedback_id", "value",
+              sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
+        # The counts of a filtered queue: each matching item's active tags in one look-up.
+        Index("ix_tag_active_feedback_kind_value", "feedback_id", "kind", "value",
               sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
     )
 
