@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -345,7 +346,7 @@ class Intake:
         earlier messages of the batch may add to: so before it, the items waiting are inserted,
         as one by one would have committed them."""
         base = self.context(session)
-        references = self._unused_references(session, len(pending))
+        references = self._new_references(len(pending), set())
         consultations: dict[str, int | None] = {}
         done: list[NewItem] = []
         waiting: list[NewItem] = []
@@ -386,16 +387,11 @@ class Intake:
             return
         if any(item.contributor is not None for item in items):
             session.flush()     # new contributors get their ids
-        table = Feedback.__table__
-        # RETURNING's order is not the rows' order on every database: matched by reference.
-        ids = {reference: feedback_id for reference, feedback_id in session.execute(
-            insert(table).returning(table.c.reference, table.c.id),
-            [self._feedback_row(item) for item in items])}
+        self._insert_feedback(session, items)
         tags: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         links: dict[type[Base], list[dict[str, Any]]] = {}
         for item in items:
-            item.feedback_id = ids[item.reference]
             tags.extend(new_item_tag_rows(item.feedback_id, item.draft.tags, item.now))
             events.append(self._created_event(item.reference, item.message, item.record.id,
                                               item.now))
@@ -405,6 +401,30 @@ class Intake:
             session.execute(insert(model.__table__), rows)
         for item in items:
             self._link_conversation(session, item.feedback_id, item.message)
+
+    def _insert_feedback(self, session: Session, items: Sequence[NewItem]) -> None:
+        """Insert the items (their references all different) and set their ids. An item whose
+        reference another item has already (one draw in ~600 million per stored item) is left
+        out by the database and tried again with a new one: so the batch's references need no
+        look-up first (which PostgreSQL's planner answers through the reference's trigram index,
+        ~0.4 s a batch)."""
+        table = Feedback.__table__
+        dialect = session.get_bind().dialect.name
+        insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (insert_for(table).on_conflict_do_nothing(index_elements=[table.c.reference])
+                     .returning(table.c.reference, table.c.id))
+        taken = {item.reference for item in items}
+        waiting = list(items)
+        while waiting:
+            # RETURNING's order is not the rows' order on every database: matched by reference.
+            ids = {reference: feedback_id for reference, feedback_id in session.execute(
+                statement, [self._feedback_row(item) for item in waiting])}
+            for item in waiting:
+                item.feedback_id = ids.get(item.reference, 0)
+            waiting = [item for item in waiting if not item.feedback_id]
+            for item, reference in zip(waiting, self._new_references(len(waiting), taken),
+                                       strict=True):
+                item.reference = reference
 
     def _feedback_row(self, item: NewItem) -> dict[str, Any]:
         return self._feedback_values(item.record, item.message, item.draft, item.reference,
@@ -534,6 +554,17 @@ class Intake:
 
     def _unused_reference(self, session: Session) -> str:
         return self._unused_references(session, 1)[0]
+
+    @staticmethod
+    def _new_references(count: int, taken: set[str]) -> list[str]:
+        """``count`` different references, none in ``taken`` (to which they are added)."""
+        found: list[str] = []
+        while len(found) < count:
+            reference = new_reference()
+            if reference not in taken:
+                taken.add(reference)
+                found.append(reference)
+        return found
 
     @staticmethod
     def _unused_references(session: Session, count: int) -> list[str]:

@@ -104,6 +104,18 @@ def test_a_batch_gives_the_same_results_as_one_message_at_a_time(
     assert "6,000 characters" in (batch[3].error or "")
 
 
+def test_a_reference_another_item_has_is_drawn_again(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    batch = messages("m", 100)
+    taken = runtime.intake.ingest(batch[0]).reference
+    draws = iter([taken, "FB-222222", "FB-333333"])
+    monkeypatch.setattr("intake.ingest.new_reference", lambda: next(draws))
+    results = runtime.intake.ingest_many([batch[2], batch[7]])
+    assert {r.reference for r in results} == {"FB-222222", "FB-333333"}   # not the taken one
+    assert "one by one" not in caplog.text and count(runtime, Feedback) == 3
+    assert [stored(runtime, r)[0] for r in results] == [InboundState.PROCESSED] * 2
+
+
 def test_a_repeated_batch_adds_nothing_and_is_answered_as_before(runtime: Runtime) -> None:
     first = runtime.intake.ingest_many(messages("m", 100))
     again = runtime.intake.ingest_many(messages("m", 100))
