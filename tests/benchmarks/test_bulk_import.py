@@ -43,6 +43,8 @@ def test_a_tiny_run_on_sqlite_reports_every_figure(tmp_path: Path) -> None:
     assert any(line.startswith("baseline, pure pipeline in process") for line in lines)
     assert any(line.startswith("sqlite") and "rows/s" in line and "ratio to baseline" in line
                for line in lines)
+    assert any(line.startswith("sqlite") and "start-up (header only)" in line and "steady" in line
+               and "rows per CPU second" in line for line in lines)
     assert any("import again" in line and "added 0, recognised 300 as imported" in line
                for line in lines)
     figures = json.loads(report.read_text(encoding="utf-8"))
@@ -55,3 +57,6 @@ def test_a_tiny_run_on_sqlite_reports_every_figure(tmp_path: Path) -> None:
     assert sqlite["stored"]["feedback"] == sqlite["stored"]["processed"] == 300
     assert sqlite["stored"]["without_language_tag"] == 0
     assert sqlite["first"]["rows_per_second"] > 0 and sqlite["ratio_to_baseline"] > 0
+    assert sqlite["start_up"]["imported"] == 0 and sqlite["first"]["cpu_seconds"] > 0
+    assert sqlite["steady_rows_per_second"] > 0 and sqlite["steady_cpu_ratio_to_baseline"] > 0
+    assert figures["baseline_rows_per_cpu_second"] > 0
