@@ -235,6 +235,14 @@ def all_facet_counts(session: Session, filters: FeedbackFilters, total: int,
     return {facet: counts[facet] for facet in facets}
 
 
+def _linked(query: Select[Any], link: Any, conditions: list[Any]) -> Select[Any]:
+    """Links counted from the link table, joined to the items only when there are filters (each
+    link then tests its own item: the links are few, the items many)."""
+    if not conditions:
+        return query
+    return query.join(Feedback, Feedback.id == link.feedback_id).where(*conditions)
+
+
 def _among(item: Any, conditions: list[Any]) -> list[Any]:
     """``item`` (a feedback id column) is one of the items ``conditions`` match: no condition at
     all when there are none, so counting links or tags never joins every item for nothing."""
@@ -255,17 +263,14 @@ def facet_counts(session: Session, filters: FeedbackFilters, facet: str) -> dict
         return {value: number for value, number in rows}
     if facet == "consultation":
         link = FeedbackConsultationLink
-        rows = session.execute(
-            select(Consultation.slug, func.count(func.distinct(link.feedback_id)))
-            .join(link, link.consultation_id == Consultation.id)
-            .where(*_among(link.feedback_id, others)).group_by(Consultation.slug))
-        return {slug: number for slug, number in rows}
+        query = (select(Consultation.slug, func.count(func.distinct(link.feedback_id)))
+                 .join(link, link.consultation_id == Consultation.id).group_by(Consultation.slug))
+        return {slug: number for slug, number in session.execute(_linked(query, link, others))}
     if facet == "tracker":
-        tracked = FeedbackTrackerLink
-        rows = session.execute(
-            select(tracked.tracker_item_id, func.count(func.distinct(tracked.feedback_id)))
-            .where(*_among(tracked.feedback_id, others)).group_by(tracked.tracker_item_id))
-        return {str(tracker): number for tracker, number in rows}
+        link = FeedbackTrackerLink
+        query = (select(link.tracker_item_id, func.count(func.distinct(link.feedback_id)))
+                 .group_by(link.tracker_item_id))
+        return {str(tracker): number for tracker, number in session.execute(_linked(query, link, others))}
     raise ValueError(f"no facet called {facet!r}")
 
 
