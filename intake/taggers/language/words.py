@@ -12,7 +12,8 @@ accented letter), so the model also keeps, for each Latin-script word, the ASCII
 takes without them ("edicion", "edicin" for "edición").
 
 Building the model reads every list (tens of seconds), so the result is cached on disk, keyed by
-the lists, the wordfreq version and the settings that shape it.
+the lists, the wordfreq version and the settings that shape it, and read back memory-mapped
+(see arrays.py): every process shares one copy of the tables, and holds only the pages it reads.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ import json
 import logging
 import math
 import os
-import tempfile
 import unicodedata
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,11 +34,12 @@ from pathlib import Path
 import numpy as np
 import regex
 
+from intake.taggers.language.arrays import BadArrayFile, read_arrays, write_arrays
 from intake.taggers.language.scripts import script_of
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 CACHE_DIR_VARIABLE = "INTAKE_CACHE_DIR"
 WORD = regex.compile(r"[\p{L}\p{M}]+(?:'[\p{L}\p{M}]+)*")
 # Curly apostrophes as wordfreq writes them; Arabic vowel marks and tatweel dropped, as wordfreq
@@ -112,11 +112,12 @@ class WordModel:
         self.settings = settings
         self._word_keys = arrays["word_keys"]
         self._word_log_frequency = arrays["word_log_frequency"]
+        # A dict, not a search of the sorted n-gram array: ngram_scores is a quarter of the
+        # detector's time, and a search costs twice the dict per word (about 30 MB of objects).
         self._gram_index = {str(gram): row for row, gram in enumerate(arrays["gram_keys"])}
-        # One extra row per n-gram length holds the cost of an n-gram no list has seen.
+        # One row per n-gram, then one per n-gram length: the cost of an n-gram no list has seen.
         self._unseen_row = len(self._gram_index)
-        self._gram_log_probability = np.concatenate(
-            [arrays["gram_log_probability"], arrays["unseen_gram"].astype(np.float16)])
+        self._gram_log_probability = arrays["gram_table"]
         self._unknown_word = math.log(settings.lexicon_min_frequency)
         # Accent-less spellings: one row per (spelling, list), sorted by the spelling's key.
         self._folded_keys = arrays["folded_keys"]
@@ -206,12 +207,13 @@ def _build(lists: Sequence[str], settings: WordModelSettings) -> dict[str, np.nd
     lengths = np.array([len(gram) for gram in grams], dtype=np.int64)
     gram_log_probability = np.log((matrix + alpha) / denominators[lengths]) if grams else \
         np.zeros((0, len(lists)))
+    unseen_gram = np.log(alpha / denominators).astype(np.float32)
     return {
         "word_keys": keys,
         "word_log_frequency": word_log_frequency.astype(np.float16),
         "gram_keys": np.array(grams, dtype=f"<U{settings.max_ngram}"),
-        "gram_log_probability": gram_log_probability.astype(np.float16),
-        "unseen_gram": np.log(alpha / denominators).astype(np.float32),
+        "gram_table": np.concatenate([gram_log_probability.astype(np.float16),
+                                      unseen_gram.astype(np.float16)]),
         "folded_keys": folded_keys,
         "folded_lists": folded_lists,
         "folded_log_frequency": folded_log_frequency,
@@ -234,27 +236,26 @@ def _cache_path(lists: Sequence[str], settings: WordModelSettings) -> Path:
                       "data": sorted(p.name for p in Path(wordfreq.DATA_PATH).iterdir())},
                      sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return cache_dir() / f"language-words-{digest}.npz"
+    return cache_dir() / f"language-words-{digest}.arrays"
 
 
 def _load_or_build(lists: Sequence[str], settings: WordModelSettings) -> dict[str, np.ndarray]:
     path = _cache_path(lists, settings)
     if path.is_file():
         try:
-            with np.load(path) as stored:
-                return {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            return read_arrays(path)
+        except (OSError, BadArrayFile) as exc:
             log.warning("language model cache %s is unreadable (%s); rebuilding", path, exc)
     log.info("building the word model for %s (once; cached in %s)", ", ".join(lists), path.parent)
     arrays = _build(lists, settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-            np.savez(handle, **arrays)
-        os.replace(handle.name, path)
+        write_arrays(path, arrays)
     except OSError as exc:
         log.warning("could not cache the language model in %s: %s", path.parent, exc)
-    return arrays
+        return arrays
+    # Read back mapped, so this process shares the tables too and drops what the build held.
+    del arrays
+    return read_arrays(path)
 
 
 @lru_cache(maxsize=4)
