@@ -36,19 +36,24 @@ class ProfileModel:
     def __init__(self, profiles: Sequence[str]) -> None:
         self.profiles = tuple(profiles)
         index: dict[str, int] = {}
-        cells: list[tuple[int, int, float]] = []
-        for column, name in enumerate(self.profiles):
+        # Each profile's cells as arrays (rows, probabilities), not a tuple per cell: the
+        # build's garbage would otherwise stay in the heap of a long-running process.
+        columns: list[tuple[np.ndarray, np.ndarray]] = []
+        for name in self.profiles:
             profile = json.loads((PROFILE_DIR / name).read_text("utf-8"))
             totals = profile["n_words"]
-            for gram, count in profile["freq"].items():
-                if 1 <= len(gram) <= NGram.N_GRAM:
-                    cells.append((index.setdefault(gram, len(index)), column,
-                                  count / totals[len(gram) - 1]))
-        probabilities = np.zeros((len(index), len(self.profiles)))
-        for row, column, probability in cells:
-            probabilities[row, column] = probability
+            grams = [(gram, count) for gram, count in profile["freq"].items()
+                     if 1 <= len(gram) <= NGram.N_GRAM]
+            rows = np.array([index.setdefault(gram, len(index)) for gram, _ in grams], dtype=np.int64)
+            probabilities = np.array([count / totals[len(gram) - 1] for gram, count in grams],
+                                     dtype=np.float64)
+            columns.append((rows, probabilities))
+            del profile, grams
+        matrix = np.zeros((len(index), len(self.profiles)))
+        for column, (rows, probabilities) in enumerate(columns):
+            matrix[rows, column] = probabilities
         self._index = index
-        self._log_probabilities = np.log(probabilities + SMOOTHING).astype(np.float32)
+        self._log_probabilities = np.log(matrix + SMOOTHING).astype(np.float32)
 
     def grams(self, word: str) -> list[int]:
         """Rows of the n-grams of one word that some profile knows, after langdetect's cleaning.
