@@ -7,11 +7,9 @@ is not configured) and ``intake.periodic`` (a callable taking the runtime, run e
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import time
 from dataclasses import asdict
-from functools import lru_cache
 from importlib.metadata import entry_points
 
 import click
@@ -19,6 +17,7 @@ import click
 from intake.bootstrap import Runtime
 from intake.campaigns import send_checks
 from intake.cli.runtime import open_runtime
+from intake.heap import release_freed_memory
 from intake.outbox import DeliveryReport, OutboxWorker, Sender
 
 log = logging.getLogger(__name__)
@@ -37,24 +36,8 @@ def run_cycle(runtime: Runtime, worker: OutboxWorker) -> DeliveryReport:
     for plugin in entry_points(group="intake.periodic"):
         plugin.load()(runtime)
     report = worker.run_once()
-    release_freed_memory()
+    release_freed_memory()  # what building the taggers (first closed conversation) freed
     return report
-
-
-def release_freed_memory() -> bool:
-    """Hand the heap's free pages back to the system (glibc's malloc_trim). Closing a quiet
-    conversation builds the taggers in this process the first time; what only the build needed
-    is freed but would stay resident for the life of the worker. A no-op without glibc."""
-    trim = _malloc_trim()
-    return bool(trim(0)) if trim is not None else False
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    try:
-        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter is linked with
-    except (OSError, AttributeError):
-        return None
 
 
 def describe(report: DeliveryReport) -> str:

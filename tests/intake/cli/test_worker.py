@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from intake.bootstrap import Runtime
 from intake.cli import main
-from intake.cli import worker as worker_module
 from intake.contributors import contributor_for
 from intake.outbox import enqueue
 from intake.storage.models import OutboundMessage, OutboundStatus
@@ -134,9 +133,3 @@ def test_as_a_service_the_worker_logs_what_it_sends_on_and_each_busy_cycle(
     assert lines == [("worker started; sending on: sms", None),
                      ("sent 1, retrying 0, failed 0, cancelled 0", 1)]
     assert PATIENT not in caplog.text
-
-
-def test_freed_memory_is_handed_back_where_glibc_allows(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert worker_module.release_freed_memory() in (True, False)
-    monkeypatch.setattr(worker_module, "_malloc_trim", lambda: None)
-    assert worker_module.release_freed_memory() is False
