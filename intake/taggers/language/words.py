@@ -112,8 +112,8 @@ class WordModel:
         self.settings = settings
         self._word_keys = arrays["word_keys"]
         self._word_log_frequency = arrays["word_log_frequency"]
-        # A dict, not a search of the sorted n-gram array: ngram_scores is a quarter of the
-        # detector's time, and a search costs twice the dict per word (about 30 MB of objects).
+        # A dict (about 30 MB of objects), not a search of the sorted, mapped n-gram array: that
+        # doubled the time of ngram_scores, a quarter of the detector's time (docs/performance.md).
         self._gram_index = {str(gram): row for row, gram in enumerate(arrays["gram_keys"])}
         # One row per n-gram, then one per n-gram length: the cost of an n-gram no list has seen.
         self._unseen_row = len(self._gram_index)
