@@ -123,6 +123,7 @@ class Intake:
             session.add(record)
             try:
                 session.commit()
+                self.received(message.channel, duplicate=False)
                 return record.id, False
             except IntegrityError:
                 session.rollback()
@@ -131,7 +132,11 @@ class Intake:
                 InboundMessage.provider_message_id == message.provider_message_id))
             if existing is None:  # pragma: no cover - the constraint that fired was another one
                 raise RuntimeError("inbound message could not be stored")
+            self.received(message.channel, duplicate=True)
             return existing, True
+
+    def received(self, channel: str, duplicate: bool) -> None:
+        """Called once for every message received, after its commit (a hook for metrics)."""
 
     def receive_many(self, messages: Sequence[IncomingMessage]) -> list[tuple[int, bool]]:
         """``receive`` for many messages, with one look-up, one insert and one commit: the same
@@ -163,6 +168,8 @@ class Intake:
                 session.rollback()
                 log.info("a message of the batch was stored meanwhile: receiving one by one")
                 return [self.receive(message) for message in messages], {}
+            for key, duplicate in answers:
+                self.received(key.channel, duplicate)
             ids = {**stored, **inserted}
             payloads = {inserted[key]: payload for key, (payload, _) in new.items()}
             return [(ids[key], duplicate) for key, duplicate in answers], payloads

@@ -1,12 +1,12 @@
 """The intake service layer, counted and timed from the outside.
 
-``MeasuredIntake`` is :class:`intake.ingest.Intake` with metrics: each message received (and
-whether it was a provider's repeated delivery), each inbox message reaching a final state, and
-the time each pipeline stage takes. The stages stay pure: the pipeline is handed a stage timer
-through its context and calls it between stages. Final states are counted when their
-transaction commits, by watching the inbox rows in the runtime's sessions, so every path that
-finishes a message (a webhook, a conversation closing in `intake worker`, `intake reprocess`)
-is counted once, and a rolled-back attempt is not.
+``MeasuredIntake`` is :class:`intake.ingest.Intake` with metrics: each message received, one by
+one or in an import's batch (and whether it was a provider's repeated delivery), each inbox
+message reaching a final state, and the time each pipeline stage takes. The stages stay pure: the
+pipeline is handed a stage timer through its context and calls it between stages. Final states
+are counted when their transaction commits, by watching the inbox rows in the runtime's sessions,
+so every path that finishes a message (a webhook, a conversation closing in `intake worker`,
+`intake reprocess`) is counted once, and a rolled-back attempt is not.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.ingest import Intake
-from intake.message import IncomingMessage
 from intake.observability.metrics import MESSAGES_FINISHED, MESSAGES_RECEIVED, STAGE_SECONDS
 from intake.pipeline import PipelineContext
 from intake.storage.models import InboundMessage, InboundState
@@ -71,11 +70,8 @@ class MeasuredIntake(Intake):
         super().__init__(*args, **kwargs)
         count_final_states(self.sessions)
 
-    def receive(self, message: IncomingMessage) -> tuple[int, bool]:
-        inbound_id, duplicate = super().receive(message)
-        MESSAGES_RECEIVED.labels(channel=message.channel,
-                                 duplicate="true" if duplicate else "false").inc()
-        return inbound_id, duplicate
+    def received(self, channel: str, duplicate: bool) -> None:
+        MESSAGES_RECEIVED.labels(channel=channel, duplicate="true" if duplicate else "false").inc()
 
     def context(self, session: Session) -> PipelineContext:
         return replace(super().context(session), on_stage=observe_stage)

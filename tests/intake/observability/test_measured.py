@@ -51,6 +51,18 @@ def test_a_message_is_counted_once_and_its_repeat_as_a_duplicate(runtime: Runtim
         before[0] + 1, before[1] + 1, before[2] + 1)
 
 
+def test_an_imports_batch_is_counted_as_one_by_one(runtime: Runtime) -> None:
+    """Three new messages, one of them twice in the batch, one already stored: what receiving
+    each in turn would count."""
+    runtime.intake.ingest(message("b-0"))
+    before = (received("false"), received("true"), finished("processed"))
+    batch = [message("b-1"), message("b-2"), message("b-1"), message("b-0"), message("b-3")]
+    results = runtime.intake.ingest_many(batch)
+    assert [r.duplicate for r in results] == [False, False, True, True, False]
+    assert (received("false"), received("true"), finished("processed")) == (
+        before[0] + 3, before[1] + 2, before[2] + 3)
+
+
 def test_every_stage_is_timed_for_each_message(runtime: Runtime) -> None:
     before = {stage.name: stage_count(stage.name) for stage in STAGES}
     runtime.intake.ingest(message("m-2"))
