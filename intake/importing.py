@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -51,14 +51,50 @@ class ImportFileError(Exception):
     """The file cannot be imported at all; the message says what to do about it."""
 
 
+class FileRows:
+    """A file's data rows (each padded or cut to the header's width), read from the file afresh
+    each time they are iterated, one at a time: a file of a million rows is never in memory."""
+
+    def __init__(self, open_rows: Callable[[], Iterator[Sequence[Any]]], width: int,
+                 count: int | None = None, expected: int | None = None) -> None:
+        self._open_rows, self.width, self._count = open_rows, width, count
+        self.expected = count if count is not None else expected
+
+    def __iter__(self) -> Iterator[tuple[Cell, ...]]:
+        rows = self._open_rows()
+        try:
+            next(rows, None)                    # the header
+            for row in rows:
+                yield _fit(row, self.width)
+        finally:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()
+
+    def __len__(self) -> int:
+        """How many data rows; counted by reading them if the file did not say."""
+        if self._count is None:
+            self._count = sum(1 for _ in self)
+        return self._count
+
+
 @dataclass(frozen=True)
 class SourceTable:
-    """The rows of a file as read: a header row, then data rows (spreadsheet row 2 onwards)."""
+    """The rows of a file: a header row, then data rows (spreadsheet row 2 onwards), which
+    ``read_table`` leaves in the file until they are iterated."""
 
     name: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
+    rows: Iterable[tuple[Cell, ...]]
     notes: tuple[str, ...] = ()
+
+    @property
+    def expected_rows(self) -> int | None:
+        """How many data rows there are, or about how many, if that is known without reading
+        them (for a progress bar)."""
+        if isinstance(self.rows, FileRows):
+            return self.rows.expected
+        return len(self.rows) if isinstance(self.rows, Sized) else None
 
     def column_index(self, name: str, option: str) -> int:
         """Where the column called ``name`` is: the exact name first, then ignoring case and
@@ -77,7 +113,8 @@ class SourceTable:
 
 
 def read_table(path: Path, sheet: str | None = None) -> SourceTable:
-    """A CSV file or an Excel workbook (the first sheet, or ``sheet``)."""
+    """A CSV file or an Excel workbook (the first sheet, or ``sheet``): its header now, its rows
+    when they are iterated."""
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return read_workbook(path, sheet)
@@ -91,32 +128,90 @@ def read_table(path: Path, sheet: str | None = None) -> SourceTable:
 
 def read_csv(path: Path) -> SourceTable:
     """UTF-8 (with or without Excel's byte-order mark); failing that, Windows-1252, with a note.
-    Commas, semicolons or tabs between cells, whichever the file uses."""
-    raw = _read_bytes(path)
+    Commas, semicolons or tabs between cells, whichever the file uses.
+
+    The file is read through once here, a piece at a time, to choose the encoding (the whole
+    file must decode) and to find a cell CSV cannot read, so that a bad file is refused before
+    any row is imported, as it always was; its rows are read again when they are iterated."""
     notes: list[str] = []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
+    sample = _decoded_sample(path, "utf-8-sig")
+    encoding = "utf-8-sig"
+    if sample is None:
+        encoding, sample = "cp1252", _decoded_sample(path, "cp1252")
+        if sample is None:
             raise ImportFileError(f"{path.name} is not a text file this can read. Save it from "
-                                  "Excel as \u201cCSV UTF-8\u201d and try again.") from None
+                                  "Excel as \u201cCSV UTF-8\u201d and try again.")
         notes.append(CP1252_NOTE)
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+
+    def open_rows() -> Iterator[list[str]]:
+        return _csv_rows(path, encoding, dialect)
+
+    header, count = None, 0
+    for row in open_rows():
+        header = row if header is None else header
+        count += 1
+    if header is None:
+        raise ImportFileError(f"{path.name} is empty. The first row must name the columns.")
+    columns = _columns(path.name, header)
+    return SourceTable(path.name, columns, FileRows(open_rows, len(columns), count - 1),
+                       tuple(notes))
+
+
+def _decoded_sample(path: Path, encoding: str) -> str | None:
+    """The first 8,192 characters (what the delimiter is guessed from), if the whole file
+    decodes in ``encoding``; None if it does not."""
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+        with path.open(encoding=encoding, newline="") as handle:
+            sample = handle.read(8192)
+            while handle.read(1 << 20):
+                pass
+    except UnicodeDecodeError:
+        return None
+    except OSError as exc:
+        raise ImportFileError(f"{path} could not be opened: {exc.strerror}.") from None
+    return sample
+
+
+def _csv_rows(path: Path, encoding: str, dialect: Any) -> Iterator[list[str]]:
+    """The file's rows, header first, read as they are asked for."""
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            yield from csv.reader(handle, dialect)
     except csv.Error as exc:  # a cell over the field size limit, a NUL in an old Python, ...
         raise ImportFileError(f"{path.name} could not be read as CSV ({exc}). Feedback over "
                               f"{csv.field_size_limit():,} characters in one cell is not accepted; "
                               "check the file was saved as CSV.") from exc
-    return _table(path.name, rows, notes)
+    except OSError as exc:
+        raise ImportFileError(f"{path} could not be opened: {exc.strerror}.") from None
 
 
 def read_workbook(path: Path, sheet: str | None = None) -> SourceTable:
+    """The header of the sheet now; its rows (openpyxl's read-only mode, a row at a time) each
+    time they are iterated."""
+    with _open_sheet(path, sheet) as (title, rows, max_row):
+        header = next(rows, None)
+    name = f"{path.name} (sheet {title!r})"
+    if header is None:
+        raise ImportFileError(f"{name} is empty. The first row must name the columns.")
+    columns = _columns(name, header)
+
+    def open_rows() -> Iterator[Sequence[Any]]:
+        with _open_sheet(path, title) as (_, sheet_rows, _):
+            yield from sheet_rows
+
+    expected = max_row - 1 if max_row else None     # from the sheet's stated size, if any
+    return SourceTable(name, columns, FileRows(open_rows, len(columns), expected=expected))
+
+
+@contextmanager
+def _open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[str, Iterator[Sequence[Any]],
+                                                                   int | None]]:
+    """A worksheet's title, its rows as values (read lazily) and its stated number of rows,
+    with the workbook open until the block ends."""
     # Imported here: only Excel files need it, and every other command starts faster without.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -134,30 +229,24 @@ def read_workbook(path: Path, sheet: str | None = None) -> SourceTable:
         else:
             raise ImportFileError(f"{path.name} has no sheet called {sheet!r}. Its sheets are: "
                                   f"{', '.join(repr(s) for s in workbook.sheetnames)}.")
-        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        yield worksheet.title, worksheet.iter_rows(values_only=True), worksheet.max_row
     finally:
         workbook.close()
-    return _table(f"{path.name} (sheet {worksheet.title!r})", rows, [])
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"{path} could not be opened: {exc.strerror}.") from None
-
-
-def _table(name: str, rows: list[list[Any]], notes: list[str]) -> SourceTable:
-    if not rows:
-        raise ImportFileError(f"{name} is empty. The first row must name the columns.")
-    header = [("" if c is None else str(c)).strip() for c in rows[0]]
-    while header and not header[-1]:
-        header.pop()
-    if not header:
+def _columns(name: str, header: Sequence[Any]) -> tuple[str, ...]:
+    """The column names of the first row, without empty ones at the end."""
+    columns = [("" if c is None else str(c)).strip() for c in header]
+    while columns and not columns[-1]:
+        columns.pop()
+    if not columns:
         raise ImportFileError(f"{name} has no column names in its first row.")
-    width = len(header)
-    body = tuple(tuple((list(row) + [None] * width)[:width]) for row in rows[1:])
-    return SourceTable(name, tuple(header), body, tuple(notes))
+    return tuple(columns)
+
+
+def _fit(row: Sequence[Any], width: int) -> tuple[Cell, ...]:
+    """A row as wide as the header: missing cells are None, cells beyond it are left out."""
+    return tuple((list(row) + [None] * width)[:width])
 
 
 # -- from cells to messages ------------------------------------------------------------------
@@ -205,8 +294,18 @@ def row_content(columns: tuple[str, ...], cells: tuple[Cell, ...]) -> str:
 def row_identity(columns: tuple[str, ...], cells: tuple[Cell, ...], occurrence: int) -> str:
     """The message id of a row: a hash of its content and of which identical row of the file it
     is (1 for the first)."""
-    digest = hashlib.sha256(f"{row_content(columns, cells)}\n{occurrence}".encode()).hexdigest()
+    return _identity(row_content(columns, cells), occurrence)
+
+
+def _identity(content: str, occurrence: int) -> str:
+    digest = hashlib.sha256(f"{content}\n{occurrence}".encode()).hexdigest()
     return f"import-{digest[:40]}"
+
+
+def _content_key(content: str) -> bytes:
+    """A row's content in 16 bytes: what the count of identical rows is kept by, so that it
+    holds a small digest per distinct row rather than the row's text."""
+    return hashlib.blake2b(content.encode(), digest_size=16).digest()
 
 
 def parse_moment(value: Cell) -> datetime:
@@ -257,17 +356,20 @@ class RowReader:
                           for key in (language.code, language.name, language.native_name) if key}
 
     def rows(self) -> Iterator[PreparedRow]:
-        seen: Counter[str] = Counter()
+        """The file's rows as they are read, one at a time."""
+        seen: Counter[bytes] = Counter()
         for offset, cells in enumerate(self.table.rows):
             number = offset + 2                 # the row number Excel shows (1 is the header)
             if not any(cell_text(c) for c in cells):
                 yield PreparedRow(number, blank=True)
                 continue
-            key = row_content(self.table.columns, cells)
+            content = row_content(self.table.columns, cells)
+            key = _content_key(content)
             seen[key] += 1
-            yield self.prepare(number, cells, seen[key])
+            yield self.prepare(number, cells, seen[key], content)
 
-    def prepare(self, number: int, cells: tuple[Cell, ...], occurrence: int) -> PreparedRow:
+    def prepare(self, number: int, cells: tuple[Cell, ...], occurrence: int,
+                content: str | None = None) -> PreparedRow:
         text = cell_text(cells[self.text])
         if not text:
             return PreparedRow(number, refused="the text is empty")
@@ -300,7 +402,8 @@ class RowReader:
                 notes.append(f"unknown language {cell_text(cells[self.language])!r}")
         message = IncomingMessage(
             channel=CHANNEL,
-            provider_message_id=row_identity(self.table.columns, cells, occurrence),
+            provider_message_id=_identity(content if content is not None
+                                          else row_content(self.table.columns, cells), occurrence),
             text=text, received_at=received_at,
             answers=Answers(language=language, services=tuple(services)),
             metadata={"source": self.table.name, "row": number})
@@ -318,6 +421,9 @@ class Problem:
 
 @dataclass
 class ImportSummary:
+    """Counts, and the rows to look at (the report lists them): not the items imported, which a
+    file of a million rows would make a million of."""
+
     rows: int = 0
     imported: int = 0
     duplicates: int = 0
@@ -325,7 +431,6 @@ class ImportSummary:
     refused: list[Problem] = field(default_factory=list)
     failed: list[Problem] = field(default_factory=list)     # kept; `intake reprocess --failed`
     partial: list[Problem] = field(default_factory=list)    # imported, but without a value
-    references: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -368,7 +473,6 @@ def _ingest_batch(intake: Intake, batch: list[PreparedRow], summary: ImportSumma
                 summary.duplicates += 1
                 continue
             summary.imported += 1
-            summary.references.append(result.reference or "")
             summary.partial.extend(Problem(prepared.row, "imported without", note)
                                    for note in prepared.notes)
         elif result.state == InboundState.FAILED:

@@ -55,7 +55,7 @@ def import_feedback(file: Path, text_column: str, service_column: str | None, da
         except ImportFileError as exc:
             raise click.ClickException(str(exc)) from exc
         settle(runtime)
-        with click.progressbar(reader.rows(), length=len(table.rows), label="Importing",
+        with click.progressbar(reader.rows(), length=table.expected_rows, label="Importing",
                                show_pos=True, file=sys.stderr) as rows:
             summary = import_rows(runtime.intake, rows)
     _report(table.name, summary, errors_file)
@@ -64,10 +64,10 @@ def import_feedback(file: Path, text_column: str, service_column: str | None, da
 
 
 def settle(runtime: Runtime) -> None:
-    """Build the lazily built taggers now, then move them (and the file's rows, read already) out
-    of the garbage collector's sight: they last as long as the import, and every full collection
-    of a long import would otherwise walk their millions of objects again (about a tenth of the
-    time of a row)."""
+    """Build the lazily built taggers now, then move them out of the garbage collector's sight:
+    they last as long as the import, and every full collection of a long import would otherwise
+    walk their millions of objects again (about a tenth of the time of a row). The file's rows
+    are read as they are imported, so they are not among them."""
     with suppress(RejectedMessage):  # never: the text is ordinary feedback
         pipeline.run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT),
                      PipelineContext.offline(runtime.config, runtime.intake.taggers))

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from intake import pipeline
+from intake import importing, pipeline
 from intake.bootstrap import Runtime
 from intake.config import Config
 from intake.importing import (
@@ -59,7 +59,7 @@ def test_csv_in_utf8_with_excels_byte_order_mark(tmp_path: Path) -> None:
     path.write_bytes("\ufeffComment,Service\nApteka była zamknięta,Pharmacy\n".encode())
     source = read_table(path)
     assert source.columns == ("Comment", "Service")
-    assert source.rows == (("Apteka była zamknięta", "Pharmacy"),)
+    assert tuple(source.rows) == (("Apteka była zamknięta", "Pharmacy"),)
     assert source.notes == ()
 
 
@@ -67,7 +67,7 @@ def test_csv_in_windows_1252_is_read_with_a_note(tmp_path: Path) -> None:
     path = tmp_path / "survey.csv"
     path.write_bytes("Comment;Service\nThe café by the surgery – lovely;GP\n".encode("cp1252"))
     source = read_table(path)
-    assert source.rows == (("The café by the surgery – lovely", "GP"),)    # semicolons too
+    assert tuple(source.rows) == (("The café by the surgery – lovely", "GP"),)    # semicolons too
     assert source.notes == (CP1252_NOTE,)
 
 
@@ -85,14 +85,14 @@ def test_an_excel_workbook_with_dates_and_numbers(tmp_path: Path) -> None:
     source = read_table(path)
     assert source.name == "survey.xlsx (sheet 'Responses')"
     assert source.columns == ("Comment", "Date", "Score")
-    assert source.rows[0] == ("Dentist was great", datetime(2026, 9, 14, 10, 30), 5)
+    assert next(iter(source.rows)) == ("Dentist was great", datetime(2026, 9, 14, 10, 30), 5)
 
 
 def test_a_workbook_sheet_by_name(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "survey.xlsx", [["Comment"], ["x"]])
     with pytest.raises(ImportFileError, match=r"no sheet called 'June'\. Its sheets are: 'Responses'"):
         read_table(path, sheet="June")
-    assert read_table(path, sheet="Responses").rows == (("x",),)
+    assert tuple(read_table(path, sheet="Responses").rows) == (("x",),)
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -163,6 +163,14 @@ def test_identical_rows_in_one_file_stay_separate_items(config: Config) -> None:
     assert len(set(ids)) == 3           # what the unnamed column holds does not tell them apart
 
 
+def test_a_rows_identity_counts_the_identical_rows_before_it(config: Config) -> None:
+    source = table(("Very good", "GP", "", ""), ("Kind", "", "", ""), ("Very good", "GP", "", ""))
+    ids = [r.message.provider_message_id for r in reader(config, source).rows()]  # type: ignore[union-attr]
+    assert ids == [row_identity(source.columns, ("Very good", "GP", "", ""), 1),
+                   row_identity(source.columns, ("Kind", "", "", ""), 1),
+                   row_identity(source.columns, ("Very good", "GP", "", ""), 2)]
+
+
 def test_services_and_languages_by_id_or_name_in_any_case(config: Config) -> None:
     rows = list(reader(config, table(
         ("Kind staff", "gp; PHARMACY", "2026-09-14", "Polish"),
@@ -192,6 +200,24 @@ def test_rows_that_cannot_become_feedback_say_why(config: Config) -> None:
             "14/09/2026 (day first)")]
     assert rows[4].blank and rows[4].message is None
     assert rows[5].message is not None and rows[5].message.received_at == parse_moment("2026-09-14")
+
+
+def test_a_files_rows_are_read_from_it_as_they_are_iterated(tmp_path: Path) -> None:
+    path = tmp_path / "survey.csv"
+    path.write_text("Comment\nFirst\n", encoding="utf-8")
+    source = read_table(path)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("Second\n")
+    assert tuple(source.rows) == (("First",), ("Second",))
+    assert tuple(source.rows) == (("First",), ("Second",))     # and again, from the start
+
+
+def test_a_workbooks_rows_are_read_again_each_time(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "survey.xlsx", [["Comment", ""], ["x", 1, "beyond"], ["y"]])
+    source = read_table(path)
+    assert source.columns == ("Comment",)
+    assert tuple(source.rows) == tuple(source.rows) == (("x",), ("y",))
+    assert len(source.rows) == source.expected_rows == 2  # type: ignore[arg-type]
 
 
 # -- through the pipeline --------------------------------------------------------------------
@@ -258,3 +284,31 @@ def test_an_import_stopped_part_way_is_finished_by_reprocess_and_counted_right(
     assert (last.imported, last.duplicates, len(last.refused), last.failed) == (0, 7, 1, [])
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Feedback)) == 7
+
+
+def test_rows_are_read_from_the_file_a_batch_at_a_time(
+        runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "survey.csv"
+    path.write_text("Comment\n" + "".join(f"Comment {n}: the GP was kind\n" for n in range(8)),
+                    encoding="utf-8")
+    source = read_table(path)
+    read_so_far = 0
+    real_rows, real_ingest = importing._csv_rows, runtime.intake.ingest_many
+
+    def counted_rows(*args: Any) -> Iterator[list[str]]:
+        nonlocal read_so_far
+        for row in real_rows(*args):
+            read_so_far += 1
+            yield row
+
+    read_at_ingest: list[int] = []
+
+    def ingest_many(messages: Any) -> Any:
+        read_at_ingest.append(read_so_far - 1)      # not the header
+        return real_ingest(messages)
+
+    monkeypatch.setattr(importing, "_csv_rows", counted_rows)
+    monkeypatch.setattr(runtime.intake, "ingest_many", ingest_many)
+    summary = import_rows(runtime.intake, reader(runtime.config, source).rows(), batch_size=3)
+    assert summary.imported == 8
+    assert read_at_ingest == [3, 6, 8]      # each batch went in before the next rows were read
