@@ -11,6 +11,7 @@ so every path that finishes a message (a webhook, a conversation closing in `int
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from typing import Any
 
@@ -55,9 +56,15 @@ def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
+# The session factories already counted. Not ``event.contains``: SQLAlchemy's event registry is
+# keyed by id(), so a factory made where a collected one lived could look counted already.
+_COUNTED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def count_final_states(sessions: sessionmaker[Session]) -> None:
     """Count inbox messages reaching a final state in sessions made by ``sessions``."""
-    if not event.contains(sessions, "after_flush", _note_final_states):
+    if sessions not in _COUNTED:
+        _COUNTED.add(sessions)
         event.listen(sessions, "after_flush", _note_final_states)
         event.listen(sessions, "after_commit", _count_committed)
         event.listen(sessions, "after_rollback", _forget)

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from intake import pipeline
 from intake.bootstrap import Runtime
 from intake.message import IncomingMessage
-from intake.observability.measured import MeasuredIntake
+from intake.observability.measured import MeasuredIntake, count_final_states
 from intake.pipeline import STAGES, PipelineContext
 from intake.storage.models import InboundState
 
@@ -122,3 +122,26 @@ def test_the_pipeline_times_nothing_unless_asked(runtime: Runtime) -> None:
     assert [name for name, _ in seen] == [stage.name for stage in STAGES]
     assert all(seconds >= 0 for _, seconds in seen)
     assert timed.tags == plain.tags and timed.redacted_text == plain.redacted_text
+
+
+def test_every_new_session_factory_is_counted(runtime: Runtime) -> None:
+    """A factory made where a collected one lived still gets its own listeners (SQLAlchemy's
+    event registry, keyed by id(), said such a factory was already listened to, and a long test
+    run or a service that rebuilt its runtime stopped counting final states)."""
+    import gc
+
+    from intake.storage.database import make_sessions
+    from intake.storage.models import InboundMessage
+
+    inbound_id, _ = runtime.intake.receive(message("m-9"))
+    for _attempt in range(20):
+        sessions = make_sessions(runtime.engine)
+        count_final_states(sessions)
+        before = finished("processed")
+        with sessions.begin() as session:
+            session.get_one(InboundMessage, inbound_id).state = InboundState.PROCESSED
+        assert finished("processed") == before + 1
+        with sessions.begin() as session:
+            session.get_one(InboundMessage, inbound_id).state = InboundState.RECEIVED
+        del sessions, session
+        gc.collect()
