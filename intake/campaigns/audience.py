@@ -93,7 +93,8 @@ def refusal(contributor: Contributor) -> Reason | None:
 
 def sending_address(contributor: Contributor, channels: Iterable[str]) -> ContactAddress | None:
     """Their most recently used address on a channel we send on."""
-    usable = [a for a in contributor.addresses if a.channel in set(channels)]
+    wanted = set(channels)
+    usable = [a for a in contributor.addresses if a.channel in wanted]
     return max(usable, key=lambda a: (a.last_seen_at, a.id), default=None)
 
 

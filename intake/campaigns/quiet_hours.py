@@ -41,4 +41,9 @@ class QuietHours:
         day = local.date()
         if self.start > self.end and local.time() >= self.start:   # the evening: ends tomorrow
             day += timedelta(days=1)
-        return datetime.combine(day, self.end, tzinfo=self.zone).astimezone(UTC)
+        ends = datetime.combine(day, self.end, tzinfo=self.zone).astimezone(UTC)
+        if ends <= moment:
+            # The end falls in the hour the clocks go back, and ``moment`` is in its second
+            # pass: the end that is still to come is the later one (fold=1).
+            ends = datetime.combine(day, self.end, tzinfo=self.zone).replace(fold=1).astimezone(UTC)
+        return ends
