@@ -49,20 +49,23 @@ class Ratings:
     """Each item's rating (and the note that came with it) as it stood at a given moment."""
 
     def __init__(self, session: Session, items: list[TrackerItem], before: datetime) -> None:
+        ids = [item.id for item in items]
         self._history: dict[int, list[RagRatingChange]] = {}
         for change in session.scalars(select(RagRatingChange).where(
-                RagRatingChange.tracker_item_id.in_([item.id for item in items]),
-                RagRatingChange.changed_at < before)
+                RagRatingChange.tracker_item_id.in_(ids), RagRatingChange.changed_at < before)
                 .order_by(RagRatingChange.changed_at, RagRatingChange.id)):
             self._history.setdefault(change.tracker_item_id, []).append(change)
+        # Items with any history, later changes included: one first rated after ``before``
+        # was not rated yet, which is not the same as having been made before ratings were kept.
+        self._kept = set(session.scalars(select(RagRatingChange.tracker_item_id).where(
+            RagRatingChange.tracker_item_id.in_(ids)).distinct()))
 
     def at(self, item: TrackerItem, moment: datetime) -> tuple[str | None, str]:
         """(rating, note) at ``moment``: None before its first rating. An item with no history
         at all (made before ratings were kept) has the rating stored on it throughout."""
-        history = self._history.get(item.id)
-        if not history:
+        if item.id not in self._kept:
             return item.rag_rating, ""
-        earlier = [c for c in history if c.changed_at < moment]
+        earlier = [c for c in self._history.get(item.id, []) if c.changed_at < moment]
         return (earlier[-1].rating, earlier[-1].note) if earlier else (None, "")
 
 

@@ -61,6 +61,8 @@ class Table:
 def csv_cell(value: Cell) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # a number, never a formula: no neutralising quote before a minus
     if isinstance(value, date):
         return value.isoformat()
     return safe_cell(value)
