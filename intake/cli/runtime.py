@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
@@ -20,6 +21,13 @@ def cli_actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+def database_unavailable(exc: OperationalError) -> click.ClickException:
+    """The message for a database that cannot be reached: the driver's error class, never the
+    statement or its values."""
+    return click.ClickException(f"The database is unavailable ({type(exc.orig).__name__}). "
+                                "Run this again once it is back.")
+
+
 @contextmanager
 def open_runtime(require_schema: bool = True) -> Iterator[Runtime]:
     """The runtime for one command. The embedded SQLite default is migrated automatically
@@ -30,7 +38,10 @@ def open_runtime(require_schema: bool = True) -> Iterator[Runtime]:
         raise click.ClickException(str(exc)) from exc
     try:
         if require_schema:
-            ensure_schema(runtime)
+            try:
+                ensure_schema(runtime)
+            except OperationalError as exc:
+                raise database_unavailable(exc) from exc
         yield runtime
     finally:
         runtime.close()

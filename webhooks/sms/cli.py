@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.chat import ChatService
 from bot.script import load_script
-from intake.cli.runtime import open_runtime
+from intake.cli.runtime import database_unavailable, open_runtime
 from intake.storage.base import utcnow
 from webhooks.sms.reconcile import ReconcileError, ReconcileSummary, parse_moment, reconcile, twilio_client
 from webhooks.sms.settings import TwilioSettings
@@ -96,9 +96,7 @@ def reconcile_command(since: str, until: str | None, numbers: tuple[str, ...], d
         except ReconcileError as exc:
             raise click.ClickException(str(exc)) from exc
         except OperationalError as exc:
-            raise click.ClickException(
-                f"The database is unavailable ({type(exc.orig).__name__}). Run this again once "
-                "it is back.") from exc
+            raise database_unavailable(exc) from exc
     for line in describe(summary):
         click.echo(line)
     if summary.failed:
