@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import click
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.chat import ChatService
@@ -84,5 +85,8 @@ def set_webhook(url: str | None) -> None:
                     url=target, secret_token=settings.webhook_secret,
                     allowed_updates=list(ALLOWED_UPDATES))
 
-        asyncio.run(register())
+        try:
+            asyncio.run(register())
+        except TelegramError as exc:  # a refused URL or token, or Telegram out of reach
+            raise click.ClickException(f"Telegram did not accept the webhook {target}: {exc}") from exc
     click.echo(f"Telegram will deliver updates to {target}.")

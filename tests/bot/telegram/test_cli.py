@@ -95,6 +95,21 @@ def test_set_webhook_needs_no_schema(env: dict[str, str | None], api: FakeBotApi
     assert "alembic_version" not in tables(database_file)
 
 
+def test_a_webhook_telegram_refuses_is_a_clear_error(env: dict[str, str | None],
+                                                     api: FakeBotApi) -> None:
+    """Telegram's own reason reaches the operator, with the address that was refused."""
+    refusal = "Bad Request: bad webhook: HTTPS url must be provided for webhook"
+    api.fail_next["setWebhook"] = (400, {"ok": False, "error_code": 400, "description": refusal})
+    result = CliRunner().invoke(main, ["telegram", "set-webhook", "--url",
+                                       "http://intake.example.test/telegram/webhook"], env=env)
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a ClickException, not a traceback
+    output = " ".join(result.output.split())
+    assert "Telegram did not accept the webhook http://intake.example.test/telegram/webhook" in output
+    assert "https url must be provided" in output.lower()
+
+
 def test_set_webhook_names_the_secrets_allowed_characters(env: dict[str, str | None],
                                                          api: FakeBotApi) -> None:
     result = CliRunner().invoke(main, ["telegram", "set-webhook"],
