@@ -56,3 +56,11 @@ def method_not_allowed(error: HTTPException) -> Response | HTTPException:
     allowed = ", ".join(getattr(error, "valid_methods", None) or ["GET"])
     return problem_response(405, "method-not-allowed", f"The API is read-only: use {allowed}.",
                             headers={"Allow": allowed})
+
+
+@blueprint.get("/<path:_address>")
+def unknown_address(_address: str) -> Response:
+    """Any other address under the API is a JSON 404 too (an unmatched URL is routed before a
+    blueprint is chosen, so a blueprint's 404 handler would never see it)."""
+    return problem_response(404, "not-found", "There is no such API address: the feedback is at "
+                                 f"{blueprint.url_prefix}/feedback.")

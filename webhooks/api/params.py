@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from werkzeug.datastructures import MultiDict
 
@@ -90,7 +90,13 @@ def moment(name: str, text: str, end: bool) -> datetime:
     except ValueError:
         raise bad(name, f"{text!r} is not a date or a time; write 2026-09-01 or "
                         "2026-09-01T09:00:00Z") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+    try:
+        parsed.astimezone(UTC)  # the database compares in UTC: it must exist there too
+    except OverflowError:
+        raise bad(name, f"{text!r} is outside the calendar in UTC; give a date between the "
+                        "years 1 and 9999") from None
+    return parsed
 
 
 def _whole_number(name: str, text: str, least: int, most: int | None = None,

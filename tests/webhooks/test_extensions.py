@@ -1,0 +1,71 @@
+"""webhooks.extensions: one CSRF protector that checks only where a view asks it to, and one
+limiter that counts per connecting address and limits only the routes that say so."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from intake.bootstrap import Runtime, build_runtime
+from intake.config import Config
+from intake.settings import Settings
+from tests.conftest import settings_env
+from webhooks import create_app
+from webhooks.extensions import csrf, limiter
+
+
+@pytest.fixture(scope="module")
+def offline_runtime(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Runtime:
+    """A runtime on a database with no tables: what is checked here happens before any record is
+    read (a view that did read one would answer 503)."""
+    instance = tmp_path_factory.mktemp("extensions")
+    settings = Settings.from_env(settings_env(f"sqlite:///{instance / 'empty.sqlite3'}", instance))
+    return build_runtime(settings=settings, config=config)
+
+
+@pytest.fixture
+def app(offline_runtime: Runtime) -> Flask:
+    return create_app({"TESTING": True}, runtime=offline_runtime)
+
+
+@pytest.fixture
+def strict(offline_runtime: Runtime) -> Flask:
+    """The app with the public form allowed one post a minute per address."""
+    return create_app({"TESTING": True, "FEEDBACK_RATE_LIMIT": "1 per minute"},
+                      runtime=offline_runtime)
+
+
+def test_the_app_is_wired_to_the_shared_extensions(app: Flask) -> None:
+    assert app.extensions["csrf"] is csrf
+    assert limiter in app.extensions["limiter"]
+
+
+def test_csrf_is_not_checked_globally_so_webhooks_reach_their_own_checks(app: Flask) -> None:
+    """A provider's webhook carries no CSRF token: it is refused by its signature check (403),
+    not by a blanket CSRF check (400)."""
+    webhooks = [rule.rule for rule in app.url_map.iter_rules()
+                if rule.endpoint.split(".")[0] in ("sms", "telegram") and rule.methods
+                and "POST" in rule.methods]
+    assert webhooks
+    client = app.test_client()
+    for path in webhooks:
+        assert client.post(path, data={"Body": "hello"}).status_code == 403, path
+
+
+def test_routes_without_a_limit_of_their_own_are_never_limited(strict: Flask) -> None:
+    client = strict.test_client()
+    for _ in range(5):
+        assert client.get("/healthz").status_code != 429
+        assert client.get("/feedback").status_code == 200          # only posting is limited
+        assert client.get("/staff/login").status_code == 200
+
+
+def test_the_limit_counts_the_connecting_address_not_a_forwarded_header(strict: Flask) -> None:
+    client = strict.test_client()
+    first = {"REMOTE_ADDR": "192.0.2.10"}
+    assert client.post("/feedback", data={}, environ_base=first).status_code == 400
+    spoofed = client.post("/feedback", data={}, environ_base=first,
+                          headers={"X-Forwarded-For": "198.51.100.99"})
+    assert spoofed.status_code == 429
+    other = client.post("/feedback", data={}, environ_base={"REMOTE_ADDR": "192.0.2.11"})
+    assert other.status_code == 400
