@@ -79,11 +79,12 @@ def read_query(values: MultiDict[str, str], config: Config) -> FeedbackQuery:
 
 def moment(name: str, text: str, end: bool) -> datetime:
     """A day (its start; for ``until`` its end, so the day is included) or an exact moment."""
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
+    try:
+        day = date.fromisoformat(text)  # 2026-09-01, and ISO's other day forms (20260901)
+    except ValueError:
+        if len(text) == 10:
             raise bad(name, f"{text!r} is not a real date; write it like 2026-09-01") from None
+    else:
         return end_of_day(day) if end else start_of_day(day)
     try:
         parsed = datetime.fromisoformat(text.replace(" ", "+") if "T" in text else text)

@@ -208,3 +208,10 @@ def test_the_calendars_last_day_has_no_end_but_is_accepted(config: Config) -> No
 def test_a_moment_outside_the_calendar_in_utc_is_refused(config: Config, name: str,
                                                          value: str) -> None:
     assert refused(config, **{name: value}).parameter == name
+
+
+@pytest.mark.parametrize("day", ["2026-09-01", "20260901"])
+def test_until_a_day_in_either_iso_form_includes_that_whole_day(day: str) -> None:
+    """The compact form is the same day as the extended one, not a moment at its midnight."""
+    assert moment("until", day, end=True) == moment("until", "2026-09-01", end=True)
+    assert moment("until", day, end=True) > datetime(2026, 9, 1, 22, 59, tzinfo=UTC)
