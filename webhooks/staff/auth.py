@@ -2,11 +2,14 @@
 
 Flask-Login keeps the session; the session id includes the account's ``session_version``, so a
 password change or deactivation ends every session at once. Sessions end after
-``STAFF_IDLE_MINUTES`` without a request and ``STAFF_SESSION_HOURS`` in all.
+``STAFF_IDLE_MINUTES`` without a request and ``STAFF_SESSION_HOURS`` in all, and at once if the
+cookie comes from another browser (Flask-Login's "strong" protection only marks a permanent
+session not fresh, so the browser is checked here).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -65,25 +68,36 @@ def load_principal(session_id: str) -> StaffPrincipal | None:
 def init_auth(app: Flask) -> None:
     app.config.setdefault("STAFF_IDLE_MINUTES", 30)
     app.config.setdefault("STAFF_SESSION_HOURS", 10)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=app.config["STAFF_SESSION_HOURS"]))
+    # Flask's own default (31 days) is always there, so set rather than setdefault: the cookie
+    # lasts no longer than the day's limit.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["STAFF_SESSION_HOURS"])
     app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(0))
     login_manager.init_app(app)
 
 
+def browser() -> str:
+    """What identifies the browser a session was signed in from (its User-Agent, hashed: the
+    session cookie is signed, not encrypted)."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest()[:32]
+
+
 def expire_idle_sessions() -> None:
-    """Sign out a session that has been idle too long or is older than the day's limit."""
+    """Sign out a session that has been idle too long, is older than the day's limit, or comes
+    from a browser other than the one that signed in."""
     if not current_user.is_authenticated:
         return
     now = datetime.now(UTC).timestamp()
     started, seen = session.get("staff_started", now), session.get("staff_seen", now)
     idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]).total_seconds()
     longest = timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]).total_seconds()
-    if now - seen > idle or now - started > longest:
+    if now - seen > idle or now - started > longest or session.get("staff_browser") != browser():
         from flask_login import logout_user
 
         logout_user()
         session.pop("staff_started", None)
         session.pop("staff_seen", None)
+        session.pop("staff_browser", None)
         g.session_expired = True
         return
     session["staff_seen"] = now

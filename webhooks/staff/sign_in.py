@@ -13,7 +13,7 @@ from intake.staff.accounts import LoginRefused, authenticate
 from intake.storage.models import AuditEvent
 from webhooks.extensions import limiter
 from webhooks.runtime import current_runtime
-from webhooks.staff.auth import StaffPrincipal, principal
+from webhooks.staff.auth import StaffPrincipal, browser, principal
 from webhooks.staff.blueprint import blueprint
 from webhooks.staff.navigation import navigation
 
@@ -57,6 +57,7 @@ def login() -> Response | str:
                 login_user(who)
                 now = datetime.now(UTC).timestamp()
                 session["staff_started"] = session["staff_seen"] = now
+                session["staff_browser"] = browser()
                 return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
     expired = bool(getattr(g, "session_expired", False)) or request.args.get("expired") == "1"
     return render_template("staff/login.html", title="Sign in", errors=errors, email=email,
