@@ -76,7 +76,7 @@ def _language(path: Path, taggers: Taggers, sample: int | None) -> dict[str, Any
     plain = language.measure("plain langdetect", language.plain_langdetect, cases)
     click.echo(f"{len(cases):,} cases from {path}")
     click.echo(f"{'kind':<10} {'ours':>7} {'langdetect':>11} {'target':>7}")
-    for kind in language.KINDS:
+    for kind in (k for k in language.KINDS if k in ours.by_kind):  # a sample may lack a kind
         click.echo(f"{kind:<10} {percent(ours.by_kind[kind].accuracy):>7} "
                    f"{percent(plain.by_kind[kind].accuracy):>11} "
                    f"{percent(LANGUAGE_TARGETS[kind]):>7}")

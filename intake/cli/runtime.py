@@ -22,8 +22,9 @@ def cli_actor() -> str:
 
 
 def database_unavailable(exc: OperationalError) -> click.ClickException:
-    """The message for a database that cannot be reached: the driver's error class, never the
-    statement or its values."""
+    """The message for a database that cannot be reached, for a command run by a person: the
+    driver's error class, never the statement or its values. (Elsewhere a database that is gone
+    is a crash, logged as one line by ``intake.cli.run``, as the long-running worker wants.)"""
     return click.ClickException(f"The database is unavailable ({type(exc.orig).__name__}). "
                                 "Run this again once it is back.")
 
@@ -38,10 +39,7 @@ def open_runtime(require_schema: bool = True) -> Iterator[Runtime]:
         raise click.ClickException(str(exc)) from exc
     try:
         if require_schema:
-            try:
-                ensure_schema(runtime)
-            except OperationalError as exc:
-                raise database_unavailable(exc) from exc
+            ensure_schema(runtime)
         yield runtime
     finally:
         runtime.close()

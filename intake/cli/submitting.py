@@ -15,11 +15,11 @@ from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.replies import FOLLOW_UP
 from intake.storage.models import InboundState
 
-CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 def _channel(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    if not CHANNEL_NAME.match(value):
+    if not CHANNEL_NAME.fullmatch(value):  # $ would let a final newline through
         raise click.BadParameter("use lower-case letters, digits and hyphens, e.g. 'cli' or 'sms'")
     return value
 

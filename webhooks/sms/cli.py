@@ -89,14 +89,15 @@ def reconcile_command(since: str, until: str | None, numbers: tuple[str, ...], d
         client = twilio_client(settings)
     except ReconcileError as exc:
         raise click.ClickException(str(exc)) from exc
-    with open_runtime() as runtime:
-        chat = ChatService(runtime, load_script(configured_languages=runtime.config.language_codes))
-        try:
+    try:  # the database gone at the start (the schema check) or during the run
+        with open_runtime() as runtime:
+            chat = ChatService(runtime,
+                               load_script(configured_languages=runtime.config.language_codes))
             summary = reconcile(chat, client, numbers, start, end, dry_run=dry_run)
-        except ReconcileError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except OperationalError as exc:
-            raise database_unavailable(exc) from exc
+    except ReconcileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise database_unavailable(exc) from exc
     for line in describe(summary):
         click.echo(line)
     if summary.failed:

@@ -122,13 +122,3 @@ def test_postgresql_is_never_migrated_implicitly(
         pytest.fail("the runtime should not have been opened")
     assert revision(database_url) is None
 
-
-def test_a_database_that_cannot_be_reached_is_a_message_without_the_statement(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every command says the database is unavailable (port 1 refuses), not a traceback."""
-    use_environment(monkeypatch, "postgresql://nobody@127.0.0.1:1/none", tmp_path / "instance")
-    with pytest.raises(click.ClickException) as raised, open_runtime():
-        pass
-    message = raised.value.message
-    assert message.startswith("The database is unavailable (OperationalError)")
-    assert "SELECT" not in message and "nobody" not in message
