@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,9 +15,10 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config, load_config
@@ -24,6 +26,7 @@ from intake.pipeline import PipelineContext, Taggers
 from intake.settings import Settings
 from intake.storage import migrate
 from intake.storage.database import make_engine, normalise_url
+from intake.storage.models import Consultation, TrackerItem
 from tests.scratch_schema import scratch_schema
 from webhooks import create_app
 
@@ -101,6 +104,24 @@ def settings_env(database_url: str, instance: Path) -> dict[str, str]:
         "INTAKE_HASH_KEY": TEST_HASH_KEY,
         "PUBLIC_BASE_URL": "https://intake.example.test",
     }
+
+
+@contextmanager
+def database(env: dict[str, str]) -> Iterator[Session]:
+    """A session on the database a CLI environment names; its engine is disposed afterwards."""
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def demo_counts(env: dict[str, str]) -> tuple[int, int]:
+    """How many tracker items and consultations the environment's database holds."""
+    with database(env) as session:
+        return (session.scalar(select(func.count()).select_from(TrackerItem)) or 0,
+                session.scalar(select(func.count()).select_from(Consultation)) or 0)
 
 
 @pytest.fixture

@@ -10,15 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from intake.cli import main
 from intake.demo import DEMO_CONSULTATION_SLUG, DEMO_TRACKER_TITLE
-from intake.storage.database import make_engine
-from intake.storage.models import Consultation, TrackerItem
-from tests.conftest import database_name, settings_env
+from tests.conftest import database_name, demo_counts, settings_env
 from tests.intake.cli.test_commands import run, upgraded
 from webhooks import cli
 from webhooks.runtime import RUNTIME_KEY
@@ -53,16 +49,6 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 def serve(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(main, ["serve", *args], env=env)
-
-
-def demo_counts(env: dict[str, str]) -> tuple[int, int]:
-    engine = make_engine(env["DATABASE_URL"])
-    try:
-        with Session(engine) as session:
-            return (session.scalar(select(func.count()).select_from(TrackerItem)) or 0,
-                    session.scalar(select(func.count()).select_from(Consultation)) or 0)
-    finally:
-        engine.dispose()
 
 
 def test_the_options_reach_the_server_with_the_app_for_this_environment(

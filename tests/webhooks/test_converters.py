@@ -7,22 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake.bootstrap import build_runtime
-from intake.config import Config
-from intake.settings import Settings
 from intake.staff.validation import MAX_ID
-from tests.conftest import settings_env
-from webhooks import create_app
 from webhooks.converters import RecordIdConverter, init_converters
-
-
-@pytest.fixture(scope="module")
-def offline_app(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """The app on a database with no tables: what is checked here happens before any record is
-    read (a view that did read one would answer 503)."""
-    instance = tmp_path_factory.mktemp("converters")
-    settings = Settings.from_env(settings_env(f"sqlite:///{instance / 'empty.sqlite3'}", instance))
-    return create_app({"TESTING": True}, runtime=build_runtime(settings=settings, config=config))
 
 
 @pytest.fixture

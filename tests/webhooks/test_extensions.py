@@ -6,21 +6,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from intake.bootstrap import Runtime, build_runtime
-from intake.config import Config
-from intake.settings import Settings
-from tests.conftest import settings_env
+from intake.bootstrap import Runtime
 from webhooks import create_app
 from webhooks.extensions import csrf, limiter
-
-
-@pytest.fixture(scope="module")
-def offline_runtime(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Runtime:
-    """A runtime on a database with no tables: what is checked here happens before any record is
-    read (a view that did read one would answer 503)."""
-    instance = tmp_path_factory.mktemp("extensions")
-    settings = Settings.from_env(settings_env(f"sqlite:///{instance / 'empty.sqlite3'}", instance))
-    return build_runtime(settings=settings, config=config)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,21 +15,7 @@ from click.testing import CliRunner
 from intake.cli import main
 from intake.cli.exporting import _moment, export
 from intake.export import CSV_COLUMNS
-from tests.conftest import settings_env
-from tests.intake.cli.test_commands import run, upgraded
-
-
-@pytest.fixture
-def no_database(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Settings for a command that must be refused before it opens any database."""
-    database = tmp_path / "never.sqlite3"
-    yield settings_env(f"sqlite:///{database}", tmp_path / "instance")
-    assert not database.exists()
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
+from tests.intake.cli.test_commands import run
 
 
 @pytest.fixture

@@ -3,40 +3,21 @@ a rotation that cannot read something changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from intake.cli import main
 from intake.privacy.vault import ContactVault, VaultError
-from intake.storage.database import make_engine
 from intake.storage.models import ContactAddress, InboundMessage
-from tests.conftest import TEST_HASH_KEY, settings_env
-from tests.intake.cli.test_commands import run, upgraded
+from tests.conftest import TEST_HASH_KEY, database
+from tests.intake.cli.test_commands import run
 
 SENDER = "+447700900123"
 OTHER_SENDER = "+447700900456"
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
-
-
-@contextmanager
-def database(env: dict[str, str]) -> Iterator[Session]:
-    engine = make_engine(env["DATABASE_URL"])
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
 
 
 def stored(env: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -94,7 +75,7 @@ def test_payloads_already_removed_are_left_empty_and_not_counted(env: dict[str, 
     old_key = env["INTAKE_ENCRYPTION_KEYS"]
     run(env, "submit", "--channel", "sms", "--text", "My GP was kind", "--sender", SENDER)
     run(env, "submit", "--channel", "cli", "--text", "The dentist was kind")
-    with database(env) as session:
+    with database(env) as session, session.begin():
         first = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).first()
         assert first is not None
         first.payload_encrypted = ""  # as retention or erasure leaves it

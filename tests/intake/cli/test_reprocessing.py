@@ -3,8 +3,6 @@ with what it prints on stdout and stderr and its exit code."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
@@ -14,13 +12,7 @@ from intake.cli import main
 from intake.storage.database import make_engine
 from intake.storage.models import InboundMessage, InboundState
 from intake.taggers.phrases import PhraseMatcher
-from tests.conftest import settings_env
-from tests.intake.cli.test_commands import run, upgraded
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
+from tests.intake.cli.test_commands import run
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:

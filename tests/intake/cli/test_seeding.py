@@ -4,30 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete
 
 from intake.demo import DEMO_CONSULTATION_SLUG, DEMO_TRACKER_TITLE
-from intake.storage.database import make_engine
-from intake.storage.models import Consultation, TrackerItem
-from tests.conftest import settings_env
-from tests.intake.cli.test_commands import run, upgraded
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
-
-
-def counts(env: dict[str, str]) -> tuple[int, int]:
-    engine = make_engine(env["DATABASE_URL"])
-    try:
-        with Session(engine) as session:
-            return (session.scalar(select(func.count()).select_from(TrackerItem)) or 0,
-                    session.scalar(select(func.count()).select_from(Consultation)) or 0)
-    finally:
-        engine.dispose()
+from intake.storage.models import Consultation
+from tests.conftest import database, demo_counts, settings_env
+from tests.intake.cli.test_commands import run
 
 
 def test_each_thing_added_gets_its_own_line(env: dict[str, str]) -> None:
@@ -35,22 +17,18 @@ def test_each_thing_added_gets_its_own_line(env: dict[str, str]) -> None:
     assert result.exit_code == 0
     assert result.output.splitlines() == [f"Added tracker item: {DEMO_TRACKER_TITLE}.",
                                           f"Added consultation: {DEMO_CONSULTATION_SLUG}."]
-    assert counts(env) == (1, 1)
+    assert demo_counts(env) == (1, 1)
 
 
 def test_only_what_is_missing_is_added_again(env: dict[str, str]) -> None:
     run(env, "seed-demo")
-    engine = make_engine(env["DATABASE_URL"])
-    try:
-        with Session(engine) as session, session.begin():
-            session.execute(delete(Consultation).where(Consultation.slug == DEMO_CONSULTATION_SLUG))
-    finally:
-        engine.dispose()
+    with database(env) as session, session.begin():
+        session.execute(delete(Consultation).where(Consultation.slug == DEMO_CONSULTATION_SLUG))
 
     result = run(env, "seed-demo")
 
     assert result.output == f"Added consultation: {DEMO_CONSULTATION_SLUG}.\n"
-    assert counts(env) == (1, 1)
+    assert demo_counts(env) == (1, 1)
 
 
 def test_the_embedded_database_is_migrated_on_first_use(tmp_path: Path) -> None:

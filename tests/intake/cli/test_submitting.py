@@ -4,8 +4,6 @@ prints, and its refusals."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,23 +14,9 @@ from sqlalchemy.orm import Session
 from intake.cli import main
 from intake.storage.database import make_engine
 from intake.storage.models import ConsentRecord, InboundMessage
-from tests.conftest import settings_env
-from tests.intake.cli.test_commands import run, upgraded
+from tests.intake.cli.test_commands import run
 
 SENDER = "+447700900123"
-
-
-@pytest.fixture
-def no_database(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Settings for a command that must be refused before it opens any database."""
-    database = tmp_path / "never.sqlite3"
-    yield settings_env(f"sqlite:///{database}", tmp_path / "instance")
-    assert not database.exists()
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
 
 
 def submitted(env: dict[str, str], *args: str) -> dict[str, Any]:

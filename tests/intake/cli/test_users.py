@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import getpass
 import types
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from intake.cli import main, users
 from intake.staff.accounts import LoginRefused, authenticate
-from intake.storage.database import make_engine
 from intake.storage.models import AuditEvent, StaffUser
-from tests.conftest import FIXED_NOW, settings_env
-from tests.intake.cli.test_commands import upgraded
+from tests.conftest import FIXED_NOW, database, settings_env
 
 EMAIL = "nurse.lead@example.test"
 PASSWORD = "a long enough passphrase"
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return upgraded(settings_env(database_url, tmp_path / "instance"))
-
-
-@contextmanager
-def database(env: dict[str, str]) -> Iterator[Session]:
-    engine = make_engine(env["DATABASE_URL"])
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def create(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:

@@ -8,7 +8,6 @@ same on every database); those that depend on the database's own look-ups run on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -32,36 +31,12 @@ from intake.staff.accounts import (
     token_hash,
     user_for_token,
 )
-from intake.storage import migrate
-from intake.storage.database import make_engine, make_sessions
+from intake.storage.database import make_sessions
 from intake.storage.models import AuditEvent, StaffUser
 from tests.conftest import FIXED_NOW
 
 PASSWORD = "a long synthetic passphrase"
 EMAIL = "sam.jones@example.test"
-
-
-@pytest.fixture(scope="module")
-def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('accounts') / 'accounts.sqlite3'}")
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(shared_engine: Engine) -> Iterator[Session]:
-    """A session on the shared database, rolled back afterwards."""
-    with make_sessions(shared_engine)() as session:
-        yield session
-        session.rollback()
-
-
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session on a fresh database of each kind (SQLite, PostgreSQL)."""
-    with make_sessions(engine)() as session:
-        yield session
 
 
 def make(session: Session, email: str = EMAIL, role: str = "reviewer") -> StaffUser:

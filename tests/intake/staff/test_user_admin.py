@@ -8,11 +8,10 @@ last-admin rule, which the database answers, run on each database."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.staff import user_admin
@@ -27,37 +26,12 @@ from intake.staff.user_admin import (
     temporary_password,
     unlock,
 )
-from intake.storage import migrate
-from intake.storage.database import make_engine, make_sessions
 from intake.storage.models import AuditEvent, StaffUser
 from tests.conftest import FIXED_NOW
 
 PASSWORD = "a long synthetic passphrase"
 ADMIN = "staff:admin@example.test"
 NOBODY = 0   # the acting user id of the CLI: no account
-
-
-@pytest.fixture(scope="module")
-def shared_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('users') / 'users.sqlite3'}")
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(shared_engine: Engine) -> Iterator[Session]:
-    """A session on the shared database, rolled back afterwards."""
-    with make_sessions(shared_engine)() as session:
-        yield session
-        session.rollback()
-
-
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session on a fresh database of each kind (SQLite, PostgreSQL)."""
-    with make_sessions(engine)() as session:
-        yield session
 
 
 def make(session: Session, name: str, role: str = "reviewer") -> StaffUser:

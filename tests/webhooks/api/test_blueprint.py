@@ -7,22 +7,9 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from intake.bootstrap import build_runtime
-from intake.config import Config
-from intake.settings import Settings
-from tests.conftest import settings_env
 from webhooks import create_app
 from webhooks.api.blueprint import blueprint
 from webhooks.runtime import RUNTIME_KEY
-
-
-@pytest.fixture(scope="module")
-def offline_app(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """The app on a database with no tables: what is checked here happens before any record is
-    read (a view that did read one would answer 503)."""
-    instance = tmp_path_factory.mktemp("api-blueprint")
-    settings = Settings.from_env(settings_env(f"sqlite:///{instance / 'empty.sqlite3'}", instance))
-    return create_app({"TESTING": True}, runtime=build_runtime(settings=settings, config=config))
 
 
 def api_rules(app: Flask) -> list[Rule]:

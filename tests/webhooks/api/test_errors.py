@@ -6,38 +6,13 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from intake.bootstrap import Runtime, build_runtime
-from intake.config import Config
-from intake.settings import Settings
-from intake.staff.accounts import issue_api_token
-from intake.storage.models import StaffUser
-from tests.conftest import FIXED_NOW, settings_env
-from tests.webhooks.staff.conftest import make_user
+from intake.bootstrap import Runtime
 from webhooks import create_app
 from webhooks.api import feedback as feedback_view
 from webhooks.api.errors import ApiProblem, problem_response
 
 URL = "/api/v1/feedback"
-
-
-@pytest.fixture(scope="module")
-def offline_app(config: Config, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """The app on a database with no tables: what is checked here happens before any record is
-    read (a view that did read one would answer 503)."""
-    instance = tmp_path_factory.mktemp("api-errors")
-    settings = Settings.from_env(settings_env(f"sqlite:///{instance / 'empty.sqlite3'}", instance))
-    return create_app({"TESTING": True}, runtime=build_runtime(settings=settings, config=config))
-
-
-@pytest.fixture
-def viewer(runtime: Runtime) -> dict[str, str]:
-    email = make_user(runtime, "viewer")
-    with runtime.sessions.begin() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
-        assert user is not None
-        return {"Authorization": f"Bearer {issue_api_token(session, user, FIXED_NOW, 'test')}"}
 
 
 # -- ApiProblem and problem_response -----------------------------------------------------------

@@ -13,22 +13,11 @@ from sqlalchemy import select
 
 from intake.bootstrap import Runtime
 from intake.message import IncomingMessage
-from intake.staff.accounts import issue_api_token
-from intake.storage.models import AuditEvent, StaffUser
+from intake.storage.models import AuditEvent
 from tests.conftest import FIXED_NOW
-from tests.webhooks.staff.conftest import make_user
 from webhooks.api.feedback import DEFAULT_RATE_LIMIT, api_rate_limit
 
 URL = "/api/v1/feedback"
-
-
-@pytest.fixture
-def viewer(runtime: Runtime) -> dict[str, str]:
-    email = make_user(runtime, "viewer")
-    with runtime.sessions.begin() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
-        assert user is not None
-        return {"Authorization": f"Bearer {issue_api_token(session, user, FIXED_NOW, 'test')}"}
 
 
 def ingest(runtime: Runtime, count: int) -> list[str]:

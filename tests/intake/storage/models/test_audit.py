@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import AuditEvent
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
 
 
 def event(action: str = "feedback.status-changed", **fields: object) -> AuditEvent:

@@ -5,18 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import Campaign, CampaignKind, Consultation, OutboundMessage, TrackerItem
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
+from tests.intake.storage.models.conftest import delete_refused, refused
 
 
 def campaign(kind: str = CampaignKind.INVITATION, **fields: object) -> Campaign:
@@ -74,8 +68,7 @@ def test_a_campaign_for_a_missing_consultation_or_tracker_item_is_refused(
         sessions: sessionmaker[Session], field: str) -> None:
     with sessions() as session:
         session.add(campaign(**{field: 999_999}))
-        with pytest.raises(IntegrityError):
-            session.flush()
+        refused(session)
 
 
 def test_messages_a_campaign_queued_point_back_at_it(sessions: sessionmaker[Session]) -> None:
@@ -104,9 +97,6 @@ def test_a_campaign_with_queued_messages_cannot_be_deleted(sessions: sessionmake
         session.add(sent)
         session.flush()
         session.add(message(sent.id))
-    with sessions() as session:
-        session.delete(session.get(Campaign, sent.id))
-        with pytest.raises(IntegrityError):
-            session.flush()
+    delete_refused(sessions, Campaign, sent.id)
     with sessions() as session:
         assert session.scalar(select(OutboundMessage.campaign_id)) == sent.id

@@ -3,21 +3,14 @@ inbound message."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import Conversation, ConversationStatus, ConversationTurn, InboundMessage
 from tests.conftest import FIXED_NOW
+from tests.intake.storage.models.conftest import refused, second_refused
 
 ADDRESS = "a" * 64
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
 
 
 def conversation(status: str = ConversationStatus.OPEN, channel: str = "sms",
@@ -46,12 +39,7 @@ def test_a_new_conversation_is_open_with_empty_state(sessions: sessionmaker[Sess
 
 def test_a_second_open_conversation_for_the_same_address_is_refused(
         sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        session.add(conversation())
-    with sessions() as session:
-        session.add(conversation())
-        with pytest.raises(IntegrityError):
-            session.flush()
+    second_refused(sessions, conversation)
     assert count(sessions) == 1
 
 
@@ -113,8 +101,7 @@ def test_an_inbound_message_is_answered_by_one_turn_only(sessions: sessionmaker[
                          ConversationTurn(inbound_message_id=silent.id)])
     with sessions() as session:
         session.add(ConversationTurn(inbound_message_id=message.id, replies=["Different"]))
-        with pytest.raises(IntegrityError):
-            session.flush()
+        refused(session)
     with sessions() as session:
         turns = {turn.inbound_message_id: turn for turn in session.scalars(select(ConversationTurn))}
     assert turns[message.id].replies == ["Thank you", "Q1"]  # the first answer stays, in order
@@ -125,5 +112,4 @@ def test_an_inbound_message_is_answered_by_one_turn_only(sessions: sessionmaker[
 def test_a_turn_needs_an_existing_inbound_message(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         session.add(ConversationTurn(inbound_message_id=999_999))
-        with pytest.raises(IntegrityError):
-            session.flush()
+        refused(session)

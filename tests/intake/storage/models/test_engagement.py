@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import (
     Consultation,
     ConsultationStatus,
@@ -22,11 +19,7 @@ from intake.storage.models import (
     TrackerStatus,
 )
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
+from tests.intake.storage.models.conftest import refused
 
 
 def feedback(reference: str = "FB-7K3M9Q") -> Feedback:
@@ -37,11 +30,6 @@ def feedback(reference: str = "FB-7K3M9Q") -> Feedback:
 
 def consultation(slug: str = "maternity-2026", **fields: object) -> Consultation:
     return Consultation(slug=slug, title="Maternity care in 2026", **fields)
-
-
-def refused(session: Session) -> None:
-    with pytest.raises(IntegrityError):
-        session.flush()
 
 
 def test_a_new_tracker_item_is_active_amber_and_blank(sessions: sessionmaker[Session]) -> None:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import InboundMessage, InboundState
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
+from tests.intake.storage.models.conftest import refused
 
 
 def inbound(pid: str = "SM0001", channel: str = "sms", payload: str = "gAAAA-first",
@@ -42,8 +35,7 @@ def test_a_providers_retry_is_refused_and_the_first_record_kept(sessions: sessio
         session.add(inbound(state=InboundState.PROCESSED, attempts=1, processed_at=FIXED_NOW))
     with sessions() as session:
         session.add(inbound(payload="gAAAA-retry"))
-        with pytest.raises(IntegrityError):
-            session.flush()
+        refused(session)
     with sessions() as session:
         first = session.scalars(select(InboundMessage).where(
             InboundMessage.channel == "sms", InboundMessage.provider_message_id == "SM0001")).one()

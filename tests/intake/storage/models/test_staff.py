@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.storage.database import make_sessions
 from intake.storage.models import Feedback, FeedbackNote, FeedbackStatusChange, Role, StaffUser
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessions(engine)
+from tests.intake.storage.models.conftest import refused
 
 
 def staff(email: str = "officer@example.test", role: str = Role.REVIEWER, **fields: object) -> StaffUser:
@@ -28,11 +21,6 @@ def feedback() -> Feedback:
     return Feedback(reference="FB-7K3M9Q", channel="web", text="The midwife was kind",
                     redacted_text="The midwife was kind", received_at=FIXED_NOW,
                     pipeline_version="test")
-
-
-def refused(session: Session) -> None:
-    with pytest.raises(IntegrityError):
-        session.flush()
 
 
 def test_a_new_account_is_active_unlocked_and_on_its_first_session_version(
