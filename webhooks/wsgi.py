@@ -9,26 +9,19 @@ second for them. Nothing here touches the database.
 """
 
 import gc
-from contextlib import suppress
 
 from flask import Flask
 
 from intake import pipeline
 from intake.heap import release_freed_memory
-from intake.message import IncomingMessage
-from intake.pipeline import PipelineContext, RejectedMessage
 from webhooks import create_app
 from webhooks.runtime import RUNTIME_KEY
 
-WARM_UP_TEXT = "Warm up: my GP was kind but I need an interpreter and large print letters."
-
 
 def load_taggers(app: Flask) -> None:
-    """Run the pipeline once, offline, so every lazily built tagger is built now."""
+    """Build every lazily built tagger of the app's runtime now."""
     runtime = app.extensions[RUNTIME_KEY]
-    with suppress(RejectedMessage):  # never: the text is ordinary feedback
-        pipeline.run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT),
-                     PipelineContext.offline(runtime.config, runtime.intake.taggers))
+    pipeline.build_taggers(runtime.config, runtime.intake.taggers)
 
 
 app = create_app()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gc
 import sys
-from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -15,11 +14,8 @@ from intake.bootstrap import Runtime
 from intake.cli.runtime import open_runtime
 from intake.export import safe_cell
 from intake.importing import ColumnChoice, ImportFileError, ImportSummary, RowReader, import_rows, read_table
-from intake.message import IncomingMessage
-from intake.pipeline import PipelineContext, RejectedMessage
 
 SHOWN_PROBLEMS = 10
-WARM_UP_TEXT = "Warm up: my GP was kind but I need an interpreter and large print letters."
 
 
 @click.command(name="import")
@@ -68,9 +64,7 @@ def settle(runtime: Runtime) -> None:
     they last as long as the import, and every full collection of a long import would otherwise
     walk their millions of objects again (about a tenth of the time of a row). The file's rows
     are read as they are imported, so they are not among them."""
-    with suppress(RejectedMessage):  # never: the text is ordinary feedback
-        pipeline.run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT),
-                     PipelineContext.offline(runtime.config, runtime.intake.taggers))
+    pipeline.build_taggers(runtime.config, runtime.intake.taggers)
     gc.freeze()
 
 

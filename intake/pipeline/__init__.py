@@ -7,7 +7,9 @@ redacted text and routing links. It does no I/O; :mod:`intake.ingest` stores wha
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 
+from intake.config import Config
 from intake.message import IncomingMessage
 from intake.pipeline.context import PipelineContext, Taggers
 from intake.pipeline.draft import Draft, LinkProposal, TagProposal
@@ -47,9 +49,21 @@ def run(message: IncomingMessage, context: PipelineContext,
     return draft
 
 
+WARM_UP_TEXT = "Warm up: my GP was kind but I need an interpreter and large print letters."
+
+
+def build_taggers(config: Config, taggers: Taggers) -> None:
+    """Run the pipeline once, offline, so every tagger ``taggers`` builds lazily is built now:
+    for a process that keeps them long (a server's master before it forks, a long import)."""
+    with suppress(RejectedMessage):  # never: the text is ordinary feedback
+        run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT),
+            PipelineContext.offline(config, taggers))
+
+
 __all__ = [
     "PIPELINE_VERSION",
     "STAGES",
+    "WARM_UP_TEXT",
     "Draft",
     "LinkProposal",
     "PipelineContext",
@@ -57,5 +71,6 @@ __all__ = [
     "Stage",
     "TagProposal",
     "Taggers",
+    "build_taggers",
     "run",
 ]

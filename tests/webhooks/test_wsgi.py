@@ -13,17 +13,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from intake import pipeline
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config
-from intake.message import IncomingMessage
-from intake.pipeline import PipelineContext
 from intake.settings import Settings
 from intake.storage.database import make_engine
 from tests.conftest import settings_env
 from webhooks import create_app
 from webhooks.runtime import CHAT_KEY, RUNTIME_KEY
-from webhooks.wsgi import WARM_UP_TEXT, load_taggers
+from webhooks.wsgi import load_taggers
 
 ROOT = Path(__file__).resolve().parents[2]
 LAZY_TAGGERS = {"language", "services", "needs", "safety"}
@@ -66,13 +63,6 @@ def test_load_taggers_warms_the_apps_own_taggers_once(unused_database: tuple[Fla
     load_taggers(app)
     assert taggers.language is language
     assert app.extensions[CHAT_KEY].runtime.intake.taggers is taggers
-
-
-def test_the_warm_up_text_is_ordinary_feedback(context: PipelineContext) -> None:
-    """Never rejected (load_taggers would then stop before the later stages), and tagged."""
-    draft = pipeline.run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT), context)
-    assert {t.value for t in draft.tags_of("service")} == {"gp"}
-    assert {"large-print"} <= {t.value for t in draft.tags_of("need")}
 
 
 PROBE = """

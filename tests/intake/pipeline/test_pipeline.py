@@ -8,8 +8,20 @@ from typing import Any
 
 import pytest
 
+from intake.config import Config
 from intake.message import Answers, FftRating, IncomingMessage
-from intake.pipeline import PIPELINE_VERSION, STAGES, Draft, PipelineContext, RejectedMessage, Stage, run
+from intake.pipeline import (
+    PIPELINE_VERSION,
+    STAGES,
+    WARM_UP_TEXT,
+    Draft,
+    PipelineContext,
+    RejectedMessage,
+    Stage,
+    Taggers,
+    build_taggers,
+    run,
+)
 from intake.pipeline.draft import TagKind, TrackerTarget
 from intake.pipeline.stages import normalise, service
 
@@ -121,3 +133,21 @@ def test_the_input_message_is_never_mutated(context: PipelineContext) -> None:
     assert original == snapshot
     assert draft.message is original
     assert draft.text != original.text
+
+
+def test_the_warm_up_text_is_ordinary_feedback(context: PipelineContext) -> None:
+    """Never rejected (build_taggers would then stop before the later stages), and tagged."""
+    draft = run(IncomingMessage("warm-up", "warm-up", WARM_UP_TEXT), context)
+    assert {t.value for t in draft.tags_of("service")} == {"gp"}
+    assert {"large-print"} <= {t.value for t in draft.tags_of("need")}
+
+
+def test_build_taggers_builds_each_lazy_tagger_once(config: Config) -> None:
+    taggers = Taggers(config)
+    lazy = {"language", "services", "needs", "safety"}
+    assert lazy & set(vars(taggers)) == set()
+    build_taggers(config, taggers)
+    assert lazy <= set(vars(taggers))
+    language = taggers.language
+    build_taggers(config, taggers)
+    assert taggers.language is language
