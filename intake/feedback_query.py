@@ -257,7 +257,7 @@ def facet_counts(session: Session, filters: FeedbackFilters, facet: str) -> dict
         total = (session.scalar(select(func.count()).select_from(Feedback).where(*others)) or 0
                  if facet in NONE_FACETS else 0)
         return _tag_counts_together(session, [facet], others, total)[facet]
-    column = {"status": Feedback.status, "channel": Feedback.channel}.get(facet)
+    column = _COLUMNS.get(facet)
     if column is not None:
         rows = session.execute(select(column, func.count()).where(*others).group_by(column))
         return {value: number for value, number in rows}

@@ -369,7 +369,9 @@ class RowReader:
             yield self.prepare(number, cells, seen[key], content)
 
     def prepare(self, number: int, cells: tuple[Cell, ...], occurrence: int,
-                content: str | None = None) -> PreparedRow:
+                content: str) -> PreparedRow:
+        """One row as a message; ``content`` is ``row_content`` of its cells (computed once by
+        ``rows``, which counts identical rows by it)."""
         text = cell_text(cells[self.text])
         if not text:
             return PreparedRow(number, refused="the text is empty")
@@ -402,8 +404,7 @@ class RowReader:
                 notes.append(f"unknown language {cell_text(cells[self.language])!r}")
         message = IncomingMessage(
             channel=CHANNEL,
-            provider_message_id=_identity(content if content is not None
-                                          else row_content(self.table.columns, cells), occurrence),
+            provider_message_id=_identity(content, occurrence),
             text=text, received_at=received_at,
             answers=Answers(language=language, services=tuple(services)),
             metadata={"source": self.table.name, "row": number})
