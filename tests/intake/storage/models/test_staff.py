@@ -66,13 +66,19 @@ def test_every_role_and_a_lock_round_trip(sessions: sessionmaker[Session]) -> No
         (False, FIXED_NOW + timedelta(minutes=15))}
 
 
-def test_a_note_loads_its_author_and_needs_real_feedback_and_author(
-        sessions: sessionmaker[Session]) -> None:
+def author_with_a_note(sessions: sessionmaker[Session]) -> tuple[StaffUser, Feedback]:
+    """A member of staff who has written one note on one item (both stored)."""
     with sessions.begin() as session:
         author, item = staff(), feedback()
         session.add_all([author, item])
         session.flush()
         session.add(FeedbackNote(feedback_id=item.id, author_id=author.id, text="Called back"))
+    return author, item
+
+
+def test_a_note_loads_its_author_and_needs_real_feedback_and_author(
+        sessions: sessionmaker[Session]) -> None:
+    author, item = author_with_a_note(sessions)
     with sessions() as session:
         note = session.scalars(select(FeedbackNote)).one()
         assert note.author.email == "officer@example.test"
@@ -85,11 +91,7 @@ def test_a_note_loads_its_author_and_needs_real_feedback_and_author(
 
 
 def test_an_author_with_notes_cannot_be_deleted(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        author, item = staff(), feedback()
-        session.add_all([author, item])
-        session.flush()
-        session.add(FeedbackNote(feedback_id=item.id, author_id=author.id, text="Called back"))
+    author, _ = author_with_a_note(sessions)
     with sessions() as session:
         session.delete(session.get(StaffUser, author.id))
         refused(session)
