@@ -7,7 +7,7 @@ the functions that take the most time (cProfile, cumulative and own time). No se
 network and no timing target: it is for finding the costs, the load benchmark measures them.
 
     .venv/bin/python -m benchmarks.webhook_profile [--database sqlite|postgresql] [--turns 400]
-        [--warmup 100] [--profile] [--top 40]
+        [--warmup 100] [--profile] [--top 40] [--save FILE]
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--save", type=Path, help="also write the profile here (for pstats, snakeviz)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="webhook-profile-") as directory, fresh_database(
             args.database, Path(directory)) as url, production_app(
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {n / turns:6.2f}  {kind}")
     if profiler:
         stats = pstats.Stats(profiler)
+        if args.save:
+            stats.dump_stats(args.save)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
 

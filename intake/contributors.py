@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -32,17 +32,19 @@ def normalise_address(channel: str, address: str) -> str:
     return address.lower() if channel == "email" else address
 
 
+# Built once: every message looks its sender up (see ``bot.chat`` on the cost of building).
+_ADDRESS = select(ContactAddress).where(ContactAddress.channel == bindparam("channel"),
+                                       ContactAddress.address_hash == bindparam("address_hash"))
+_ADDRESS_WITH_CONTRIBUTOR = _ADDRESS.options(joinedload(ContactAddress.contributor))
+
+
 def find_address(session: Session, vault: ContactVault, channel: str, address: str,
                  with_contributor: bool = False) -> ContactAddress | None:
     """The stored address, if any; ``with_contributor`` reads its contributor in the same query
     (one round trip instead of two when the caller will use it)."""
     address = normalise_address(channel, address)
-    query = select(ContactAddress).where(
-        ContactAddress.channel == channel,
-        ContactAddress.address_hash == vault.lookup_hash(channel, address))
-    if with_contributor:
-        query = query.options(joinedload(ContactAddress.contributor))
-    return session.scalar(query)
+    return session.scalar(_ADDRESS_WITH_CONTRIBUTOR if with_contributor else _ADDRESS, {
+        "channel": channel, "address_hash": vault.lookup_hash(channel, address)})
 
 
 def contributor_for(session: Session, vault: ContactVault, channel: str, address: str,
