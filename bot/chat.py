@@ -110,13 +110,15 @@ _TURN_ID_OF_MESSAGE = select(ConversationTurn.id).where(
 _CLAIM_TURN = insert(ConversationTurn).values(
     inbound_message_id=bindparam("inbound_id"), replies=bindparam("replies"),
     created_at=bindparam("now"))
+# A turn is never loaded as an object in the session that answers it: nothing to synchronise.
 _ANSWER_TURN = update(ConversationTurn).where(
     ConversationTurn.inbound_message_id == bindparam("inbound_id")).values(
     conversation_id=bindparam("conversation_id"), replies=bindparam("replies"),
-    answered_at=bindparam("answered_at"))
+    answered_at=bindparam("answered_at")).execution_options(synchronize_session=False)
 _THANK_TURN = update(ConversationTurn).where(
     ConversationTurn.inbound_message_id == bindparam("inbound_id")).values(
-    replies=bindparam("replies"), answered_at=bindparam("answered_at"))
+    replies=bindparam("replies"), answered_at=bindparam("answered_at")
+).execution_options(synchronize_session=False)
 _OPEN_CONVERSATION = select(Conversation).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
