@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.storage.connection_check import check_idle_connections
+
 
 def normalise_url(url: str | URL) -> URL:
     """Accept the URL forms operators paste (``postgres://``, ``postgresql://``) and pick psycopg 3."""
@@ -30,7 +32,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str | URL, **options: Any) -> Engine:
-    """An engine with the settings this service relies on: WAL and foreign keys on SQLite.
+    """An engine with the settings this service relies on: WAL and foreign keys on SQLite,
+    idle connections checked before use on PostgreSQL.
     A database error's message never shows the statement's values (feedback text, hashes): it
     is logged, and kept on a failed inbox message."""
     parsed = normalise_url(url)
@@ -42,8 +45,13 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
         engine = create_engine(parsed, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **options)
+    if "pool_pre_ping" in options:
+        return create_engine(parsed, **options)
+    # Instead of a ping on every checkout: one for a connection that sat idle (see the module).
+    options.setdefault("pool_use_lifo", True)
+    engine = create_engine(parsed, **options)
+    check_idle_connections(engine)
+    return engine
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
