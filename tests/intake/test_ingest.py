@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config
@@ -117,6 +117,30 @@ def test_a_pipeline_crash_keeps_the_message_and_reprocess_completes_it(
     assert count(runtime, Feedback) == 1 and runtime.intake.pending_inbound() == []
     with runtime.sessions() as session:
         assert session.get_one(InboundMessage, result.inbound_id).attempts == 2
+
+
+def test_the_raw_message_is_stored_by_one_statement_that_commits_itself_on_postgresql(
+        runtime: Runtime) -> None:
+    """No BEGIN and COMMIT round trips around the INSERT on PostgreSQL (SQLite has no round
+    trips to save), and nothing left open: a second connection sees the row at once, and a
+    repeat delivery is still one row."""
+    levels: list[object] = []
+
+    def note(connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if "INSERT INTO inbound_message" in statement:
+            levels.append(connection.get_execution_options().get("isolation_level"))
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        inbound_id, duplicate = runtime.intake.receive(message())
+        again = runtime.intake.receive(message())
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    expected = "AUTOCOMMIT" if runtime.engine.dialect.name == "postgresql" else None
+    assert levels == [expected, expected]
+    assert not duplicate and again == (inbound_id, True)
+    with runtime.engine.connect() as other:
+        assert other.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == 1
 
 
 def test_a_message_received_but_never_processed_is_found_and_completed(runtime: Runtime) -> None:
