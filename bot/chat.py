@@ -103,22 +103,20 @@ class _Decision:
 
 # The statements every turn runs, built once: building one per call (coercing its values,
 # computing its cache key) was a tenth of a turn's CPU.
-_TURN_OF_MESSAGE = select(ConversationTurn).where(
-    ConversationTurn.inbound_message_id == bindparam("inbound_id"))
-_TURN_ID_OF_MESSAGE = select(ConversationTurn.id).where(
-    ConversationTurn.inbound_message_id == bindparam("inbound_id"))
+_OF_MESSAGE = ConversationTurn.inbound_message_id == bindparam("inbound_id")
+_TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
+_TURN_ID_OF_MESSAGE = select(ConversationTurn.id).where(_OF_MESSAGE)
 _CLAIM_TURN = insert(ConversationTurn).values(
     inbound_message_id=bindparam("inbound_id"), replies=bindparam("replies"),
     created_at=bindparam("now"))
 # A turn is never loaded as an object in the session that answers it: nothing to synchronise.
-_ANSWER_TURN = update(ConversationTurn).where(
-    ConversationTurn.inbound_message_id == bindparam("inbound_id")).values(
-    conversation_id=bindparam("conversation_id"), replies=bindparam("replies"),
-    answered_at=bindparam("answered_at")).execution_options(synchronize_session=False)
-_THANK_TURN = update(ConversationTurn).where(
-    ConversationTurn.inbound_message_id == bindparam("inbound_id")).values(
-    replies=bindparam("replies"), answered_at=bindparam("answered_at")
-).execution_options(synchronize_session=False)
+_UPDATE_TURN = update(ConversationTurn).where(_OF_MESSAGE).execution_options(
+    synchronize_session=False)
+_ANSWER_TURN = _UPDATE_TURN.values(conversation_id=bindparam("conversation_id"),
+                                   replies=bindparam("replies"),
+                                   answered_at=bindparam("answered_at"))
+_THANK_TURN = _UPDATE_TURN.values(replies=bindparam("replies"),
+                                  answered_at=bindparam("answered_at"))
 _OPEN_CONVERSATION = select(Conversation).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),

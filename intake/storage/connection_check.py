@@ -26,9 +26,9 @@ IDLE_SECONDS = 1.0
 _RETURNED_AT = "intake_returned_at"
 
 
-def check_idle_connections(engine: Engine, idle_seconds: float | None = None) -> None:
+def check_idle_connections(engine: Engine) -> None:
     """Install the check on ``engine``'s pool (created with ``pool_pre_ping=False``)."""
-    limit = IDLE_SECONDS if idle_seconds is None else idle_seconds
+    limit = IDLE_SECONDS  # read at install time, so a test can set a shorter one
 
     @event.listens_for(engine, "checkin")
     def returned(_dbapi_connection: Any, record: Any) -> None:
