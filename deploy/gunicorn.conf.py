@@ -8,6 +8,7 @@ thread for the first one's answer, so workers have several threads and generous 
 
 from __future__ import annotations
 
+import gc
 import glob
 import ipaddress
 import os
@@ -109,6 +110,16 @@ def client_address_from_proxy(app: Callable[..., Any],
 
 def post_worker_init(worker: Any) -> None:
     worker.wsgi = client_address_from_proxy(worker.wsgi, worker.cfg.forwarded_allow_ips)
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """Everything the preloaded app made (configuration, the language and service models: most
+    of a worker's memory) is moved out of the garbage collector's sight before each worker is
+    forked. A full collection then no longer walks it: in-process, with a queue page's 186,000
+    objects, such a collection paused a request for about 90 ms every so often, and froze, the
+    slowest of 30 pages went from 164 to 81 ms. The pages holding those objects also stay shared
+    between the workers, as the collector no longer writes to them."""
+    gc.freeze()
 
 
 def on_starting(server: Any) -> None:

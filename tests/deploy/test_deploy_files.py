@@ -6,6 +6,7 @@ refuses the template's placeholders."""
 from __future__ import annotations
 
 import configparser
+import gc
 import os
 import re
 import runpy
@@ -262,6 +263,19 @@ def test_gunicorn_settings_are_known_and_valid(monkeypatch: pytest.MonkeyPatch) 
         assert name in config.settings, f"gunicorn has no setting {name!r}"
         config.set(name, value)  # runs gunicorn's own validation
     assert "post_worker_init" in namespace
+
+
+def test_each_worker_is_forked_with_the_loaded_app_out_of_the_collectors_sight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pre_fork = load_gunicorn(monkeypatch)["pre_fork"]
+    loaded = [[[n]] for n in range(1000)]   # what the preloaded app holds (tracked objects)
+    try:
+        pre_fork(None, None)
+        assert gc.get_freeze_count() >= len(loaded)
+        collected = {id(o) for o in gc.get_objects()}   # what a full collection walks
+        assert not any(id(o) in collected for o in loaded)
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_waits_longer_than_a_duplicate_sms_does(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,11 +4,13 @@ counts from the index of active tags), give exactly what the plain queries give.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from itertools import count as numbers
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from intake.feedback_query import (
@@ -22,8 +24,10 @@ from intake.feedback_query import (
     queue_page,
     statement,
     tagged_count,
+    total_and_facet_counts,
     tune_for_counting,
 )
+from intake.feedback_sample import in_sample, is_in_sample
 from intake.storage.database import make_sessions
 from intake.storage.models import (
     Consultation,
@@ -42,12 +46,13 @@ KINDS = {"service": ["gp", "maternity", "dental"], "language": ["en", "ur"],
          "theme": ["Access"]}
 
 
-def fill(session: Session, items: int = 60) -> None:
+def fill(session: Session, items: int = 60, ids: Sequence[int] | None = None) -> None:
     """Items with a mix of tags: some with none of a kind, some retracted, a few with the same
     active tag twice, open and closed safety-flagged items, and received times that tie."""
     rng = random.Random(7)
     for number in range(items):
         feedback = Feedback(
+            id=ids[number] if ids else None,
             reference=f"FB-{number:06d}", channel=rng.choice(["sms", "web"]), text="t",
             redacted_text=f"text {number}", status=rng.choice(list(FeedbackStatus)),
             received_at=FIXED_NOW - timedelta(hours=number // 2), pipeline_version="test")
@@ -71,16 +76,36 @@ def session(engine: Engine):  # type: ignore[no-untyped-def]
         yield session
 
 
+def half_in_the_sample(items: int) -> list[int]:
+    """Ids for ``items`` items, alternately in the counting sample and out of it."""
+    inside = (n for n in numbers(1) if is_in_sample(n))
+    outside = (n for n in numbers(1) if not is_in_sample(n))
+    return [next(inside) if number % 2 else next(outside) for number in range(items)]
+
+
+@pytest.fixture
+def half_sampled(engine: Engine):  # type: ignore[no-untyped-def]
+    with make_sessions(engine)() as session:
+        fill(session, 80, ids=half_in_the_sample(80))
+        link_some(session)
+        yield session
+
+
 FILTERS = [FeedbackFilters(), FeedbackFilters(status="new"), FeedbackFilters(service="gp"),
            FeedbackFilters(service=NONE, channel="sms"), FeedbackFilters(language="ur", need="interpreter"),
            FeedbackFilters(flag="suicide-self-harm"), FeedbackFilters(since=FIXED_NOW - timedelta(hours=10))]
 
 
-@pytest.mark.parametrize("filters", FILTERS)
-def test_every_page_is_the_plain_ordered_query_cut_up(session: Session, filters: FeedbackFilters) -> None:
+@pytest.mark.parametrize("share", [None, 1.0, 0.0001])   # joins; walking; flagged only
+@pytest.mark.parametrize("filters", [*FILTERS, FeedbackFilters(tracker=1, need=NONE),
+                                     FeedbackFilters(consultation="c-1", status="new")])
+def test_every_page_is_the_plain_ordered_query_cut_up(session: Session, filters: FeedbackFilters,
+                                                      share: float | None) -> None:
+    """Read in two steps, by any plan (joins, or each item tested in the queue's order)."""
+    link_some(session)
     expected = [item.id for item in session.scalars(statement(filters, pin_flagged=True))]
     for limit in (1, 4, 25):
-        pages = [[item.id for item in queue_page(session, filters, limit, offset)]
+        pages = [[item.id for item in queue_page(session, filters, limit, offset, share=share)]
                  for offset in range(0, len(expected) + limit, limit)]
         assert [item for page in pages for item in page] == expected
         assert all(len(page) <= limit for page in pages)
@@ -115,6 +140,14 @@ def test_counting_every_facet_together_gives_each_facets_own_counts(
     assert list(together) == list(FACETS)
     for facet in FACETS:
         assert together[facet] == facet_counts(session, filters, facet), facet
+
+
+@pytest.mark.parametrize("filters", [*FILTERS, FeedbackFilters(status="new", channel="web")])
+def test_the_total_read_from_the_status_counts_is_the_count(session: Session,
+                                                            filters: FeedbackFilters) -> None:
+    total, counts = total_and_facet_counts(session, filters)
+    assert total == count(session, filters)
+    assert counts == all_facet_counts(session, filters, total)
 
 
 def test_tuning_for_counting_keeps_the_answers(session: Session) -> None:
@@ -160,3 +193,27 @@ def test_link_counts_are_what_filtering_for_each_target_gives(session: Session,
     assert facet_counts(session, filters, "tracker") == {k: v for k, v in trackers.items() if v}
     assert facet_counts(session, filters, "consultation") == {k: v for k, v in consultations.items()
                                                               if v}
+
+
+def test_the_sample_is_no_filter_anyone_chose() -> None:
+    assert FeedbackFilters(service="gp").sampled().active() == {"service": "gp"}
+
+
+@pytest.mark.parametrize("filters", [*FILTERS, FeedbackFilters(status="new", service=NONE),
+                                     FeedbackFilters(tracker=1, text="text"),
+                                     FeedbackFilters(consultation="c-0", need="interpreter")])
+def test_counting_the_sample_counts_only_its_items(half_sampled: Session,
+                                                   filters: FeedbackFilters) -> None:
+    """Every count over the sample (total, each facet, links, "interpreter" in any language)
+    is the exact count of a database that holds the sample's items and nothing else."""
+    session, sampled = half_sampled, filters.sampled()
+    total = count(session, sampled)
+    together = all_facet_counts(session, sampled, total)
+    interpreters = tagged_count(session, sampled, "need", "interpreter")
+    assert 0 < count(session, FeedbackFilters().sampled()) < count(session, FeedbackFilters())
+    for table in (Tag, FeedbackTrackerLink, FeedbackConsultationLink):
+        session.execute(delete(table).where(~in_sample(table.feedback_id)))
+    session.execute(delete(Feedback).where(~in_sample(Feedback.id)))
+    assert count(session, filters) == total
+    assert all_facet_counts(session, filters, total) == together
+    assert tagged_count(session, filters, "need", "interpreter") == interpreters

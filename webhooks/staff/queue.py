@@ -8,20 +8,22 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.config import Config
-from intake.feedback_query import (
-    NONE,
-    FeedbackFilters,
-    all_facet_counts,
-    count,
-    queue_page,
-    tagged_count,
-    tune_for_counting,
-)
+from intake.feedback_query import NONE, FeedbackFilters, queue_page, tune_for_counting
+from intake.feedback_sample import EVERY
 from intake.staff import triage
 from intake.staff.dates import end_of_day, show_moment, start_of_day
 from intake.staff.labels import Labels
@@ -36,6 +38,7 @@ from intake.storage.models import (
     TrackerStatus,
 )
 from intake.tag_history import active_tags
+from intake.view_counts import EXACT_UP_TO, ViewCounts, view_counts
 from webhooks.runtime import current_runtime
 from webhooks.staff.auth import principal, requires
 from webhooks.staff.blueprint import blueprint
@@ -94,36 +97,37 @@ def queue_url(args: Mapping[str, str], page: int = 1, **changes: str | None) -> 
     return url_for("staff.queue", **query)
 
 
-def _select(name: str, label: str, args: Mapping[str, str], counts: Mapping[str, int],
+def _select(name: str, label: str, args: Mapping[str, str], counts: ViewCounts,
             choices: list[tuple[str, str]], any_text: str = "Any") -> dict[str, object]:
     """A select's parameters, a count beside each value. Values the configuration does not list
     but items have (a retired service) are added, so nothing is hidden by the filter list."""
     chosen = args.get(name, "")
     values = dict(choices)
-    extra = [v for v in counts if v not in values and v != NONE]
+    extra = [v for v in counts.facets[name] if v not in values and v != NONE]
     if chosen and chosen not in values and chosen not in extra and chosen != NONE:
         extra.append(chosen)
     items = [{"value": "", "text": any_text}]
     for value, text in [*choices, *((v, v) for v in sorted(extra))]:
-        items.append({"value": value, "text": f"{text} ({counts.get(value, 0)})",
+        items.append({"value": value, "text": f"{text} ({counts.shown(name, value)})",
                       "selected": value == chosen})
     return {"id": f"filter-{name}", "name": name, "label": {"text": label}, "items": items}
 
 
-def _none(item: dict[str, object], labels: Labels, kind: str, counts: Mapping[str, int],
+def _none(item: dict[str, object], labels: Labels, kind: str, counts: ViewCounts,
           chosen: str) -> dict[str, object]:
     items = list(item["items"])  # type: ignore[call-overload]
-    items.append({"value": NONE, "text": f"{labels.label(kind, NONE)} ({counts.get(NONE, 0)})",
+    items.append({"value": NONE, "text": f"{labels.label(kind, NONE)} ({counts.shown(kind, NONE)})",
                   "selected": chosen == NONE})
     return {**item, "items": items}
 
 
-def _need_choices(labels: Labels, config: Config, counts: Mapping[str, int],
+def _need_choices(labels: Labels, config: Config, counts: ViewCounts,
                   chosen: str) -> list[tuple[str, str]]:
-    """Needs someone has (the full list is long), plus any interpreter, plus the chosen one."""
+    """Needs someone may have (the full list is long), plus any interpreter, plus the chosen one."""
     configured = [*(n.id for n in config.needs.needs), config.needs.interpreter.id]
-    values = [v for v in configured if counts.get(v)] + sorted(
-        v for v in counts if v not in configured and v != NONE and counts[v])
+    found = counts.facets["need"]
+    values = [v for v in configured if counts.may_have("need", v)] + sorted(
+        v for v in found if v not in configured and v != NONE and found[v])
     if chosen and chosen != NONE and chosen not in values:
         values.append(chosen)
     return [(v, f"{labels.need(v)} (any language)" if v == config.needs.interpreter.id
@@ -131,37 +135,34 @@ def _need_choices(labels: Labels, config: Config, counts: Mapping[str, int],
 
 
 def filter_fields(session: Session, config: Config, request_: QueueRequest,
-                  total: int) -> list[dict[str, object]]:
-    """Every filter as a select's parameters, counts from the other filters applied (``total``
-    is how many items the filters match)."""
-    labels, args, filters = Labels(config), request_.args, request_.filters
-    counts = all_facet_counts(session, filters, total)
-    interpreters = sum(n for v, n in counts["need"].items() if v.startswith("interpreter"))
-    if interpreters:
-        counts["need"]["interpreter"] = tagged_count(session, filters, "need", "interpreter")
+                  counts: ViewCounts) -> list[dict[str, object]]:
+    """Every filter as a select's parameters, counts from the other filters applied."""
+    labels, args = Labels(config), request_.args
     consultations = session.scalars(select(Consultation).order_by(Consultation.title)).all()
     trackers = session.scalars(select(TrackerItem).order_by(TrackerItem.title)).all()
     fields = [
-        _select("status", "Status", args, counts["status"],
+        _select("status", "Status", args, counts,
                 [(s.value, labels.status(s)) for s in FeedbackStatus]),
-        _select("channel", "Channel", args, counts["channel"],
-                [(c, labels.channel(c)) for c in sorted(counts["channel"])]),
-        _none(_select("service", "Service", args, counts["service"],
+        _select("channel", "Channel", args, counts,
+                [(c, labels.channel(c)) for c in sorted(counts.facets["channel"])]),
+        _none(_select("service", "Service", args, counts,
                       [(s.id, s.name) for s in config.services]),
-              labels, "service", counts["service"], args.get("service", "")),
-        _none(_select("language", "Language", args, counts["language"],
+              labels, "service", counts, args.get("service", "")),
+        _none(_select("language", "Language", args, counts,
                       [(lang.code, lang.name) for lang in config.languages.languages
-                       if counts["language"].get(lang.code) or args.get("language") == lang.code]),
-              labels, "language", counts["language"], args.get("language", "")),
-        _none(_select("need", "Communication need", args, counts["need"],
-                      _need_choices(labels, config, counts["need"], args.get("need", ""))),
-              labels, "need", counts["need"], args.get("need", "")),
-        _select("flag", "Safety flag", args, counts["flag"],
+                       if counts.may_have("language", lang.code)
+                       or args.get("language") == lang.code]),
+              labels, "language", counts, args.get("language", "")),
+        _none(_select("need", "Communication need", args, counts,
+                      _need_choices(labels, config, counts, args.get("need", ""))),
+              labels, "need", counts, args.get("need", "")),
+        _select("flag", "Safety flag", args, counts,
                 [(f.id, f.label) for f in config.safety.flags]),
-        _select("theme", "Theme", args, counts["theme"], [(t, t) for t in sorted(counts["theme"])]),
-        _select("consultation", "Consultation", args, counts["consultation"],
+        _select("theme", "Theme", args, counts,
+                [(t, t) for t in sorted(counts.facets["theme"])]),
+        _select("consultation", "Consultation", args, counts,
                 [(c.slug, c.title) for c in consultations]),
-        _select("tracker", "Tracker item", args, counts["tracker"],
+        _select("tracker", "Tracker item", args, counts,
                 [(str(t.id), t.title) for t in trackers]),
     ]
     for field in fields:
@@ -170,12 +171,13 @@ def filter_fields(session: Session, config: Config, request_: QueueRequest,
     return fields
 
 
-def rows(session: Session, config: Config, filters: FeedbackFilters,
-         page: int) -> list[dict[str, object]]:
-    """One page of the queue, shaped for the table."""
+def rows(session: Session, config: Config, filters: FeedbackFilters, page: int,
+         share: float | None = None) -> list[dict[str, object]]:
+    """One page of the queue, shaped for the table. ``share``: the part of all items the view
+    matches, when the counts estimated it (so walking the queue's order finds a page soon)."""
     labels = Labels(config)
     items = queue_page(session, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE,
-                       options=[selectinload(Feedback.tags)])
+                       options=[selectinload(Feedback.tags)], share=share)
     shaped = []
     for item in items:
         tags = active_tags(item)
@@ -234,18 +236,22 @@ def render_queue(args: Mapping[str, str], errors: dict[str, str] | None = None,
     runtime, who = current_runtime(), principal()
     wanted = read_request(args)
     errors = {**wanted.errors, **(errors or {})}
+    exact_up_to = current_app.config.get("QUEUE_EXACT_COUNTS_UP_TO", EXACT_UP_TO)
     with runtime.sessions() as session:
         tune_for_counting(session)
-        total = count(session, wanted.filters)
-        pages = max(1, -(-total // PAGE_SIZE))
+        counts = view_counts(session, wanted.filters, exact_up_to)
+        pages = max(1, -(-counts.total // PAGE_SIZE))
         page = min(wanted.page, pages)
-        fields = filter_fields(session, runtime.config, wanted, total)
-        shaped = rows(session, runtime.config, wanted.filters, page)
+        fields = filter_fields(session, runtime.config, wanted, counts)
+        shaped = rows(session, runtime.config, wanted.filters, page, counts.share)
         bulk = bulk_choices(session, Labels(runtime.config)) if who.can(Action.TRIAGE) else None
+    first = (page - 1) * PAGE_SIZE + 1
     response = make_response(render_template(
-        "staff/queue.html", title="Feedback queue", errors=errors, rows=shaped, total=total,
-        page=page, pages=pages, first=(page - 1) * PAGE_SIZE + 1 if total else 0,
-        last=min(page * PAGE_SIZE, total), fields=fields, args=wanted.args,
+        "staff/queue.html", title="Feedback queue", errors=errors, rows=shaped,
+        total=counts.total, total_text=counts.total_shown(), estimated=bool(counts.estimated),
+        sample_every=EVERY, exact_up_to=exact_up_to,
+        page=page, pages=pages, first=first, last=first + len(shaped) - 1,
+        fields=fields, args=wanted.args,
         active=active_filters(wanted.args, fields), pagination=pagination(wanted.args, page, pages),
         bulk=bulk, back=urlencode(wanted.args | ({"page": str(page)} if page > 1 else {}))),
         status)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, and_, column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from intake.feedback_sample import in_sample
 from intake.storage.base import Base, utcnow
 from intake.storage.models.contributors import Contributor
 
@@ -32,9 +33,13 @@ class Feedback(Base):
         Index("ix_feedback_received_at_id", "received_at", "id"),
         # The queue's word filter (ILIKE '%word%') on PostgreSQL: trigram indexes (pg_trgm, made
         # by migration 0007). SQLite has no such index; there they are empty and unused.
-        *(Index(f"ix_feedback_{column}_trgm", column, postgresql_using="gin",
-                postgresql_ops={column: "public.gin_trgm_ops"}, sqlite_where=text("0"))
-          for column in ("redacted_text", "reference")),
+        *(Index(f"ix_feedback_{name}_trgm", name, postgresql_using="gin",
+                postgresql_ops={name: "public.gin_trgm_ops"}, sqlite_where=text("0"))
+          for name in ("redacted_text", "reference")),
+        # The counting sample (intake.feedback_sample): a hundredth of the items, with the
+        # columns the queue's filters read, so a broad view is estimated from this index alone.
+        Index("ix_feedback_sample", "received_at", "id", "status", "channel",
+              sqlite_where=in_sample(column("id")), postgresql_where=in_sample(column("id"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +67,9 @@ class Feedback(Base):
     tags: Mapped[list[Tag]] = relationship(back_populates="feedback", order_by="Tag.id")
 
 
+_ACTIVE_IN_SAMPLE = and_(text("retracted_at IS NULL"), in_sample(column("feedback_id")))
+
+
 class Tag(Base):
     """A label on a feedback item. Tags are never overwritten: a correction or a re-run retracts
     the old row (``retracted_at``/``retracted_by``) and adds a new one, so history is kept."""
@@ -78,6 +86,9 @@ class Tag(Base):
         # The counts of a filtered queue: each matching item's active tags in one look-up.
         Index("ix_tag_active_feedback_kind_value", "feedback_id", "kind", "value",
               sqlite_where=text("retracted_at IS NULL"), postgresql_where=text("retracted_at IS NULL")),
+        # The sample's active tags (intake.feedback_sample): a broad view's estimated counts.
+        Index("ix_tag_sample_active", "kind", "value", "feedback_id",
+              sqlite_where=_ACTIVE_IN_SAMPLE, postgresql_where=_ACTIVE_IN_SAMPLE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from html import unescape
+from itertools import count, islice
 
 import pytest
 from flask import Flask
@@ -14,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from intake.bootstrap import Runtime
-from intake.storage.models import AuditEvent, Feedback, FeedbackTrackerLink
+from intake.feedback_sample import is_in_sample
+from intake.storage.models import AuditEvent, Feedback, FeedbackTrackerLink, Tag
 from tests.conftest import FIXED_NOW
 from tests.intake.staff.ingested import add_consultation, add_tracker_item, ingest
 from tests.webhooks.staff.conftest import csrf_token
@@ -223,3 +225,39 @@ def test_needs_filter_by_any_interpreter_and_by_none(runtime: Runtime,
     assert option(html, "filter-need", "none") == "No need recorded (1)"
     assert set(references(page(client, "/staff/queue?need=interpreter"))) == {urdu, polish}
     assert references(page(client, "/staff/queue?need=none")) == [neither]
+
+
+def add_items(runtime: Runtime, ids: list[int], service: str) -> set[str]:
+    """Items with the given ids (so the test decides which are in the counting sample)."""
+    with runtime.sessions.begin() as session:
+        for item in ids:
+            feedback = Feedback(id=item, reference=f"FB-{item:06d}", channel="sms", text="t",
+                                redacted_text="Synthetic feedback", pipeline_version="test",
+                                received_at=FIXED_NOW - timedelta(minutes=item))
+            feedback.tags.append(Tag(kind="service", value=service, confidence=1.0, source="auto"))
+            session.add(feedback)
+    return {f"FB-{item:06d}" for item in ids}
+
+
+def test_a_view_too_broad_to_count_shows_estimates_and_says_so(
+        app: Flask, runtime: Runtime, staff_client: StaffClient) -> None:
+    """Three GP items in the counting sample, two pharmacy items outside it: counted over the
+    sample, GP is about 300 and pharmacy fewer than 300; every item is still listed."""
+    gp = add_items(runtime, list(islice((n for n in count(1) if is_in_sample(n)), 3)), "gp")
+    pharmacy = add_items(runtime, [1, 2], "pharmacy")
+    client = staff_client("viewer")
+    app.config["QUEUE_EXACT_COUNTS_UP_TO"] = 0
+    html = page(client)
+    assert option(html, "filter-service", "gp") == "GP surgery (about 300)"
+    assert option(html, "filter-service", "pharmacy") == "Pharmacy (fewer than 300)"
+    assert "Showing 1 to 5 of about 300 items" in html
+    assert "estimated from 1 in 100 items" in html
+    assert set(references(html)) == gp | pharmacy
+    beyond = page(client, "/staff/queue?page=2")     # the estimate promised more pages
+    assert references(beyond) == [] and "the number of items is an estimate" in beyond
+
+    app.config["QUEUE_EXACT_COUNTS_UP_TO"] = 10_000
+    html = page(client)
+    assert option(html, "filter-service", "gp") == "GP surgery (3)"
+    assert option(html, "filter-service", "pharmacy") == "Pharmacy (2)"
+    assert "Showing 1 to 5 of 5 items" in html and "estimated" not in html

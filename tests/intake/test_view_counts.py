@@ -1,0 +1,101 @@
+"""A view's counts: exact when its filters are narrow, estimated from the counting sample when
+they are broad, each group of counts judged on its own, and shown for what they are."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from intake.feedback_query import (
+    FACETS,
+    FeedbackFilters,
+    all_facet_counts,
+    count,
+    facet_counts,
+    tagged_count,
+)
+from intake.feedback_sample import EVERY
+from intake.storage.database import make_sessions
+from intake.view_counts import UNSEEN_BELOW, ViewCounts, rounded, view_counts
+from tests.intake.test_feedback_query import fill, half_in_the_sample, link_some
+
+EVERYTHING = 10**9   # exact_up_to: every group is narrow
+NOTHING = 0          # exact_up_to: every group with an item in the sample is broad
+
+
+@pytest.fixture
+def session(engine: Engine):  # type: ignore[no-untyped-def]
+    with make_sessions(engine)() as session:
+        fill(session, 80, ids=half_in_the_sample(80))
+        link_some(session)
+        yield session
+
+
+def scaled(counts: dict[str, int]) -> dict[str, int]:
+    return {value: number * EVERY for value, number in counts.items()}
+
+
+VIEWS = [FeedbackFilters(), FeedbackFilters(status="new"),
+         FeedbackFilters(language="ur", need="interpreter"), FeedbackFilters(tracker=1, text="text")]
+
+
+@pytest.mark.parametrize("filters", VIEWS)
+def test_a_narrow_view_is_counted_exactly(session: Session, filters: FeedbackFilters) -> None:
+    counts = view_counts(session, filters, EVERYTHING)
+    total = count(session, filters)
+    assert (counts.total, counts.total_estimated, counts.estimated) == (total, False, frozenset())
+    wanted = {facet: facet_counts(session, filters, facet) for facet in FACETS}
+    wanted["need"]["interpreter"] = tagged_count(session, filters, "need", "interpreter")
+    assert counts.facets == wanted
+
+
+@pytest.mark.parametrize("filters", VIEWS[:3])
+def test_a_broad_view_is_estimated_from_the_sample(session: Session,
+                                                   filters: FeedbackFilters) -> None:
+    counts = view_counts(session, filters, NOTHING)
+    sampled = filters.sampled()
+    assert counts.total == count(session, sampled) * EVERY > 0
+    assert counts.total_estimated and counts.estimated == frozenset(FACETS)
+    wanted = {facet: scaled(facet_counts(session, sampled, facet)) for facet in FACETS}
+    wanted["need"]["interpreter"] = tagged_count(session, sampled, "need", "interpreter") * EVERY
+    assert counts.facets == wanted
+
+
+def test_each_group_is_judged_by_its_own_narrowest_filter(session: Session) -> None:
+    """Status 'new' alone is narrow enough here and the service 'gp' is not: the facets not
+    filtered on, and the service's own counts (under status alone), are exact; the status's
+    own counts (under the service alone, which is broad) are estimated."""
+    new, gp = FeedbackFilters(status="new"), FeedbackFilters(service="gp")
+    sampled_new, sampled_gp = count(session, new.sampled()), count(session, gp.sampled())
+    assert 0 < sampled_new < sampled_gp
+    filters = FeedbackFilters(status="new", service="gp")
+    counts = view_counts(session, filters, sampled_new * EVERY)
+    assert counts.estimated == {"status"}
+    assert not counts.total_estimated and counts.total == count(session, filters)
+    others = [facet for facet in FACETS if facet not in ("status", "service")]
+    exact = all_facet_counts(session, filters, counts.total, others)
+    assert {facet: counts.facets[facet] for facet in others if facet != "need"} == {
+        facet: exact[facet] for facet in others if facet != "need"}
+    assert counts.facets["service"] == facet_counts(session, filters, "service")
+    assert counts.facets["status"] == scaled(facet_counts(session, filters.sampled(), "status"))
+
+
+def test_a_link_facet_with_no_other_filter_is_always_exact(session: Session) -> None:
+    counts = view_counts(session, FeedbackFilters(tracker=1), NOTHING)
+    assert "tracker" not in counts.estimated
+    assert counts.facets["tracker"] == facet_counts(session, FeedbackFilters(), "tracker")
+
+
+def test_an_estimate_is_rounded_and_says_so() -> None:
+    counts = ViewCounts(total=276_300, total_estimated=True,
+                        facets={"service": {"gp": 276_300, "dental": 100, "none": 0},
+                                "status": {"new": 1_234}},
+                        estimated=frozenset({"service"}))
+    assert counts.total_shown() == "about 280,000"
+    assert counts.shown("service", "gp") == "about 280,000"
+    assert counts.shown("service", "dental") == "about 100"
+    assert counts.shown("service", "none") == f"fewer than {UNSEEN_BELOW}"
+    assert counts.shown("status", "new") == "1,234"
+    assert counts.may_have("service", "braille") and not counts.may_have("status", "closed")
+    assert [rounded(n) for n in (7, 99, 1_234, 1_250, 98_765)] == [7, 99, 1_200, 1_200, 99_000]
