@@ -97,6 +97,12 @@ class _Sizes:
             self._everything = count(self._session, FeedbackFilters().sampled())
         return self._everything
 
+    def sampled(self, names: set[str]) -> int | None:
+        """The sample's items matched by the filters ``names`` together, if already counted."""
+        if not names:
+            return self.everything()
+        return self._alone[next(iter(names))] if len(names) == 1 else None
+
     def narrow(self, names: set[str], exact_up_to: int) -> bool:
         """Whether the items of a group filtered by ``names`` can be counted exactly."""
         smallest = min(self._alone[name] for name in names) if names else self.everything()
@@ -128,13 +134,15 @@ def view_counts(session: Session, filters: FeedbackFilters, exact_up_to: int = E
         if sizes.narrow(rest, exact_up_to) or (facet in LINK_FACETS and not rest):
             counts[facet] = facet_counts(session, filters, facet)
         else:
-            counts[facet] = _scaled(facet_counts(session, filters.sampled(), facet))
+            counts[facet] = _scaled(facet_counts(session, filters.sampled(), facet,
+                                                 sizes.sampled(rest)))
             estimated.add(facet)
     needs = counts.get("need", {})
     if any(value.startswith(INTERPRETER) for value in needs):
         # "interpreter" (any language) counts items, not tags: one item may need two languages.
         if "need" in estimated:
-            needs[INTERPRETER] = tagged_count(session, filters.sampled(), "need", INTERPRETER) * EVERY
+            needs[INTERPRETER] = tagged_count(session, filters.sampled(), "need",
+                                              INTERPRETER) * EVERY
         else:
             needs[INTERPRETER] = tagged_count(session, filters, "need", INTERPRETER)
     return ViewCounts(total, total_estimated, {facet: counts[facet] for facet in facets},

@@ -50,7 +50,8 @@ def test_a_narrow_view_is_counted_exactly(session: Session, filters: FeedbackFil
     assert counts.facets == wanted
 
 
-@pytest.mark.parametrize("filters", VIEWS[:3])
+@pytest.mark.parametrize("filters", [*VIEWS[:3], FeedbackFilters(text="text 1"),
+                                     FeedbackFilters(text="text", status="new", need="easy-read")])
 def test_a_broad_view_is_estimated_from_the_sample(session: Session,
                                                    filters: FeedbackFilters) -> None:
     counts = view_counts(session, filters, NOTHING)

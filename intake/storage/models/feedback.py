@@ -40,6 +40,10 @@ class Feedback(Base):
         # columns the queue's filters read, so a broad view is estimated from this index alone.
         Index("ix_feedback_sample", "received_at", "id", "status", "channel",
               sqlite_where=in_sample(column("id")), postgresql_where=in_sample(column("id"))),
+        # The sample's texts by trigram, for estimating a word filter (PostgreSQL; empty on SQLite).
+        Index("ix_feedback_sample_text_trgm", "redacted_text", postgresql_using="gin",
+              postgresql_ops={"redacted_text": "public.gin_trgm_ops"},
+              postgresql_where=in_sample(column("id")), sqlite_where=text("0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

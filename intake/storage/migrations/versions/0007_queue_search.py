@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from intake.storage.trigrams import trigram_opclass
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -24,23 +26,12 @@ NOWHERE = sa.text("0")
 ACTIVE = sa.text("retracted_at IS NULL")
 
 
-def _trigram_opclass() -> str:
-    """pg_trgm in the public schema (not the migrating schema, which may be dropped with the
-    extension in it), or wherever an earlier install put it; its operator class, qualified."""
-    bind = op.get_bind()
-    bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-    schema = bind.exec_driver_sql(
-        "SELECT n.nspname FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace "
-        "WHERE c.opcname = 'gin_trgm_ops'").scalar_one()
-    return f"{schema}.gin_trgm_ops"
-
-
 def upgrade() -> None:
     with op.batch_alter_table("tag") as batch:
         batch.create_index("ix_tag_active_feedback_kind_value", ["feedback_id", "kind", "value"],
                            unique=False, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
     if op.get_bind().dialect.name == "postgresql":
-        opclass = _trigram_opclass()
+        opclass = trigram_opclass(op.get_bind())
         for name, column in INDEXES.items():
             op.create_index(name, "feedback", [column], postgresql_using="gin",
                             postgresql_ops={column: opclass})
