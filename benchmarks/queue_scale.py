@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
@@ -42,6 +43,8 @@ from benchmarks.machine import describe
 from benchmarks.measure import percentile
 from benchmarks.queue_data import END, FIRST_DAY, LAST_DAY, generate
 from intake.bootstrap import Runtime, build_runtime
+from intake.feedback_query import tune_for_counting
+from intake.feedback_sample import EVERY
 from intake.reporting import ReportPeriod, build_report
 from intake.reporting.html import render_document
 from intake.settings import Settings
@@ -49,6 +52,7 @@ from intake.staff.accounts import create_user
 from intake.storage import migrate
 from intake.storage.database import make_engine, normalise_url
 from intake.storage.models import Feedback, StaffUser
+from intake.view_counts import EXACT_UP_TO, UNSEEN_BELOW, view_counts
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "involve_bench_queue"
@@ -147,7 +151,7 @@ def bench_runtime(url: str, instance: Path) -> Runtime:
     return runtime
 
 
-def reviewer_client(runtime: Runtime) -> FlaskClient:
+def reviewer_client(runtime: Runtime, exact_up_to: int = EXACT_UP_TO) -> FlaskClient:
     """The real app, signed in as a reviewer (the account is made once per database)."""
     from webhooks import create_app
     from webhooks.staff.auth import principal  # noqa: F401  (the staff blueprint is installed)
@@ -155,7 +159,8 @@ def reviewer_client(runtime: Runtime) -> FlaskClient:
     with runtime.sessions.begin() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == REVIEWER)) is None:
             create_user(session, REVIEWER, "reviewer", PASSWORD, END, display_name="Benchmark")
-    client = create_app({"TESTING": True}, runtime=runtime).test_client()
+    client = create_app({"TESTING": True, "QUEUE_EXACT_COUNTS_UP_TO": exact_up_to},
+                        runtime=runtime).test_client()
     login = client.get("/staff/login").get_data(as_text=True)
     token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     signed_in = client.post("/staff/login", data={"email": REVIEWER, "password": PASSWORD,
@@ -240,6 +245,37 @@ def queue_pages(runtime: Runtime, client: FlaskClient, times: int,
     return results
 
 
+def estimate_accuracy(runtime: Runtime, exact_up_to: int) -> dict[str, dict[str, Any]]:
+    """How far each page's estimated counts are from the exact ones (counted again with no
+    limit): per page, the facets estimated, the relative error of the total and of every
+    estimated value the exact count puts at 1,000 or more, and the values shown as "fewer than
+    300" that in fact have 300 or more (the sample's promise: rarely)."""
+    from webhooks.staff.queue import read_request
+
+    accuracy: dict[str, dict[str, Any]] = {}
+    for name, query in PAGES:
+        filters = read_request(dict(parse_qsl(query))).filters
+        with runtime.sessions() as session:
+            tune_for_counting(session)
+            shown = view_counts(session, filters, exact_up_to)
+            exact = view_counts(session, filters, 10**12)
+        errors = [abs(shown.number(facet, value) - number) / number
+                  for facet in shown.estimated for value, number in exact.facets[facet].items()
+                  if number >= 1000]
+        unseen = [(facet, value) for facet in shown.estimated
+                  for value, number in exact.facets[facet].items()
+                  if number >= UNSEEN_BELOW and shown.number(facet, value) == 0]
+        accuracy[name] = {
+            "estimated": sorted(shown.estimated), "total_estimated": shown.total_estimated,
+            "total": shown.total, "exact_total": exact.total,
+            "total_error": abs(shown.total - exact.total) / exact.total if exact.total else 0.0,
+            "values_compared": len(errors),
+            "median_error": round(statistics.median(errors), 3) if errors else None,
+            "max_error": round(max(errors), 3) if errors else None,
+            "unseen_but_common": len(unseen)}
+    return accuracy
+
+
 def report_timings(runtime: Runtime, times: int) -> dict[str, Any]:
     """The report over every day of the data, as `intake report --format html` makes it."""
     period = ReportPeriod(FIRST_DAY, LAST_DAY)
@@ -266,18 +302,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as instance:
         runtime = bench_runtime(database_url(args.server, args.database), Path(instance))
         try:
-            client = reviewer_client(runtime)
+            client = reviewer_client(runtime, args.exact_up_to)
             # As deploy/gunicorn.conf.py's pre_fork hook does for each worker: what the app
             # loaded is kept out of the collector's full collections (each ~90 ms here).
             gc.freeze()
             base = baselines(runtime, args.requests)
             pages = queue_pages(runtime, client, args.requests, args.statements)
+            accuracy = estimate_accuracy(runtime, args.exact_up_to)
             report = report_timings(runtime, args.report_runs)
         finally:
             runtime.close()
     after = describe()
     results = {"machine": before.as_dict(), "load_average_after": after.load_average,
                "rows": args.rows, "database": made, "baselines": base, "pages": pages,
+               "exact_up_to": args.exact_up_to, "estimates": accuracy,
                "report": report,
                "targets": {"page_p95_ms": TARGET_PAGE_P95_MS, "report_s": TARGET_REPORT_S}}
     print_results(results)
@@ -305,6 +343,17 @@ def print_results(results: dict[str, Any]) -> None:
         for slow in figures.get("slowest", []):
             print(f"      {slow['ms']:>8.1f} ms  {' '.join(slow['sql'].split())[:300]}")
     print(f"  {verdicts[True]} of {len(results['pages'])} pages under target")
+    print(f"\nestimated counts against exact ones (groups whose narrowest filter matches more than "
+          f"{results['exact_up_to']:,} items are estimated from the 1-in-{EVERY} sample)")
+    print("  page                          total error  facets estimated  values >= 1,000"
+          "  median error  max error  'fewer than' wrong")
+    for name, figures in results["estimates"].items():
+        median = "-" if figures["median_error"] is None else f"{figures['median_error']:.1%}"
+        largest = "-" if figures["max_error"] is None else f"{figures['max_error']:.1%}"
+        total = f"{figures['total_error']:.1%}" if figures["total_estimated"] else "exact"
+        print(f"  {name:<28}{total:>12}  {len(figures['estimated']):>16}"
+              f"  {figures['values_compared']:>15}  {median:>12}  {largest:>9}"
+              f"  {figures['unseen_but_common']:>18}")
     report = results["report"]
     seconds = report["seconds"]
     print(f"\nreport over {report['period']} ({report['items']:,} items, by {report['granularity']}): "
@@ -325,6 +374,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--report-runs", type=int, default=3)
     parser.add_argument("--statements", action="store_true",
                         help="show each page's five slowest SQL statements")
+    parser.add_argument("--exact-up-to", type=int, default=EXACT_UP_TO,
+                        help="the queue's QUEUE_EXACT_COUNTS_UP_TO (intake.view_counts)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.drop:

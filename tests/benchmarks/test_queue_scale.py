@@ -24,8 +24,9 @@ def test_a_tiny_run_reports_baselines_pages_and_the_report(tmp_path: Path,
     name = f"involve_bench_test_{uuid.uuid4().hex[:8]}"
     options = ["--server", server, "--database", name, "--rows", "1500"]
     try:
+        # Every group estimated (--exact-up-to 0), so the estimates' accuracy is reported.
         results = queue_scale.main([*options, "--requests", "2", "--report-runs", "1",
-                                    "--json", str(tmp_path / "figures.json")])
+                                    "--exact-up-to", "0", "--json", str(tmp_path / "figures.json")])
         again = queue_scale.main([*options, "--reuse", "--requests", "1", "--report-runs", "1"])
     finally:
         queue_scale.main([*options, "--drop"])
@@ -40,9 +41,14 @@ def test_a_tiny_run_reports_baselines_pages_and_the_report(tmp_path: Path,
     for figures in results["pages"].values():
         assert {"p50", "p95", "p99", "n", "statements", "sql_ms"} <= set(figures)
         assert figures["n"] == 2 and figures["p50"] <= figures["p95"] <= figures["p99"]
+    assert set(results["estimates"]) == set(results["pages"])
+    everything = results["estimates"]["everything, first page"]
+    assert everything["total_estimated"] and everything["exact_total"] == 1500
+    assert "service" in everything["estimated"] and everything["values_compared"] >= 0
     report = results["report"]
     assert report["items"] == 1500
     assert {"summary", "over_time", "channels", "services", "languages", "needs",
             "reach"} <= set(report["tables"])
     printed = capsys.readouterr().out
     assert "load average" in printed and "queue pages" in printed and "report over" in printed
+    assert "estimated counts against exact ones" in printed
