@@ -52,7 +52,7 @@ from intake.staff.accounts import create_user
 from intake.storage import migrate
 from intake.storage.database import make_engine, normalise_url
 from intake.storage.models import Feedback, StaffUser
-from intake.view_counts import EXACT_UP_TO, UNSEEN_BELOW, view_counts
+from intake.view_counts import ABOUT_FROM, EXACT_UP_TO, upper_bound, view_counts
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "involve_bench_queue"
@@ -247,9 +247,9 @@ def queue_pages(runtime: Runtime, client: FlaskClient, times: int,
 
 def estimate_accuracy(runtime: Runtime, exact_up_to: int) -> dict[str, dict[str, Any]]:
     """How far each page's estimated counts are from the exact ones (counted again with no
-    limit): per page, the facets estimated, the relative error of the total and of every
-    estimated value the exact count puts at 1,000 or more, and the values shown as "fewer than
-    300" that in fact have 300 or more (the sample's promise: rarely)."""
+    limit): per page, the facets estimated, the relative error of the total and of every value
+    shown as "about" (seen ten times or more in the sample), and how many values shown as
+    "fewer than" some bound in fact have that many or more (the promise: one in twenty at most)."""
     from webhooks.staff.queue import read_request
 
     accuracy: dict[str, dict[str, Any]] = {}
@@ -259,20 +259,23 @@ def estimate_accuracy(runtime: Runtime, exact_up_to: int) -> dict[str, dict[str,
             tune_for_counting(session)
             shown = view_counts(session, filters, exact_up_to)
             exact = view_counts(session, filters, 10**12)
-        errors = [abs(shown.number(facet, value) - number) / number
-                  for facet in shown.estimated for value, number in exact.facets[facet].items()
-                  if number >= 1000]
-        unseen = [(facet, value) for facet in shown.estimated
-                  for value, number in exact.facets[facet].items()
-                  if number >= UNSEEN_BELOW and shown.number(facet, value) == 0]
+        errors, bounds, wrong = [], 0, 0
+        for facet in shown.estimated:
+            for value, number in exact.facets[facet].items():
+                seen = shown.number(facet, value) // EVERY
+                if seen >= ABOUT_FROM:
+                    errors.append(abs(shown.number(facet, value) - number) / max(1, number))
+                else:
+                    bounds += 1
+                    wrong += number >= upper_bound(seen)
         accuracy[name] = {
             "estimated": sorted(shown.estimated), "total_estimated": shown.total_estimated,
             "total": shown.total, "exact_total": exact.total,
             "total_error": abs(shown.total - exact.total) / exact.total if exact.total else 0.0,
-            "values_compared": len(errors),
+            "values_about": len(errors),
             "median_error": round(statistics.median(errors), 3) if errors else None,
             "max_error": round(max(errors), 3) if errors else None,
-            "unseen_but_common": len(unseen)}
+            "values_bounded": bounds, "bounds_exceeded": wrong}
     return accuracy
 
 
@@ -345,15 +348,15 @@ def print_results(results: dict[str, Any]) -> None:
     print(f"  {verdicts[True]} of {len(results['pages'])} pages under target")
     print(f"\nestimated counts against exact ones (groups whose narrowest filter matches more than "
           f"{results['exact_up_to']:,} items are estimated from the 1-in-{EVERY} sample)")
-    print("  page                          total error  facets estimated  values >= 1,000"
-          "  median error  max error  'fewer than' wrong")
+    print("  page                          total error  facets estimated  'about' values"
+          "  median error  max error  'fewer than' values  exceeded")
     for name, figures in results["estimates"].items():
         median = "-" if figures["median_error"] is None else f"{figures['median_error']:.1%}"
         largest = "-" if figures["max_error"] is None else f"{figures['max_error']:.1%}"
         total = f"{figures['total_error']:.1%}" if figures["total_estimated"] else "exact"
         print(f"  {name:<28}{total:>12}  {len(figures['estimated']):>16}"
-              f"  {figures['values_compared']:>15}  {median:>12}  {largest:>9}"
-              f"  {figures['unseen_but_common']:>18}")
+              f"  {figures['values_about']:>14}  {median:>12}  {largest:>9}"
+              f"  {figures['values_bounded']:>19}  {figures['bounds_exceeded']:>8}")
     report = results["report"]
     seconds = report["seconds"]
     print(f"\nreport over {report['period']} ({report['items']:,} items, by {report['granularity']}): "

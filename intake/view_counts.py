@@ -33,9 +33,12 @@ from intake.feedback_sample import EVERY
 EXACT_UP_TO = 10_000   # items a group's narrowest filter may match for exact counts (see above)
 INTERPRETER = "interpreter"
 LINK_FACETS = ("consultation", "tracker")
-# No sampled item has the value: with a true count of 3 * EVERY or more that happens less than
-# one time in twenty (the "rule of three"), so this is what an estimate of nothing can say.
-UNSEEN_BELOW = 3 * EVERY
+# A value seen in fewer than ten of the sample's items is too rare to estimate (one standard
+# error is a third of the count or more): what can be said is an upper bound. For k items seen,
+# the 95% one-sided upper limit of a Poisson count (times EVERY): with a true count that high,
+# seeing k or fewer happens less than one time in twenty. For k = 0 that is the rule of three.
+_POISSON_UPPER_95 = (3.00, 4.74, 6.30, 7.75, 9.15, 10.51, 11.84, 13.15, 14.43, 15.71)
+ABOUT_FROM = len(_POISSON_UPPER_95)   # items seen in the sample from which a count is "about"
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,17 @@ class ViewCounts:
 def _shown(number: int, estimated: bool) -> str:
     if not estimated:
         return f"{number:,}"
-    if number == 0:
-        return f"fewer than {UNSEEN_BELOW:,}"
+    seen = number // EVERY
+    if seen < ABOUT_FROM:
+        return f"fewer than {upper_bound(seen):,}"
     return f"about {rounded(number):,}"
+
+
+def upper_bound(seen: int) -> int:
+    """What fewer than ``seen`` (< ABOUT_FROM) items in the sample says about the whole."""
+    bound = int(_POISSON_UPPER_95[seen] * EVERY)
+    step = 10 ** max(0, len(str(bound)) - 2)
+    return -(-bound // step) * step   # up, to two significant figures
 
 
 def rounded(number: int) -> int:
@@ -149,4 +160,4 @@ def view_counts(session: Session, filters: FeedbackFilters, exact_up_to: int = E
                       frozenset(estimated), share)
 
 
-__all__ = ["EXACT_UP_TO", "UNSEEN_BELOW", "ViewCounts", "rounded", "view_counts"]
+__all__ = ["ABOUT_FROM", "EXACT_UP_TO", "ViewCounts", "rounded", "upper_bound", "view_counts"]

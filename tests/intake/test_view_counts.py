@@ -17,7 +17,7 @@ from intake.feedback_query import (
 )
 from intake.feedback_sample import EVERY
 from intake.storage.database import make_sessions
-from intake.view_counts import UNSEEN_BELOW, ViewCounts, rounded, view_counts
+from intake.view_counts import ViewCounts, rounded, upper_bound, view_counts
 from tests.intake.test_feedback_query import fill, half_in_the_sample, link_some
 
 EVERYTHING = 10**9   # exact_up_to: every group is narrow
@@ -89,14 +89,21 @@ def test_a_link_facet_with_no_other_filter_is_always_exact(session: Session) -> 
 
 
 def test_an_estimate_is_rounded_and_says_so() -> None:
+    """Seen ten times or more in the sample: "about", to two figures. Fewer: an upper bound
+    (95%), so a rare value is never given a number the sample cannot back."""
     counts = ViewCounts(total=276_300, total_estimated=True,
-                        facets={"service": {"gp": 276_300, "dental": 100, "none": 0},
+                        facets={"service": {"gp": 276_300, "dental": 1_000, "eye": 900,
+                                            "ent": 100, "none": 0},
                                 "status": {"new": 1_234}},
                         estimated=frozenset({"service"}))
     assert counts.total_shown() == "about 280,000"
     assert counts.shown("service", "gp") == "about 280,000"
-    assert counts.shown("service", "dental") == "about 100"
-    assert counts.shown("service", "none") == f"fewer than {UNSEEN_BELOW}"
+    assert counts.shown("service", "dental") == "about 1,000"
+    assert counts.shown("service", "eye") == "fewer than 1,600"
+    assert counts.shown("service", "ent") == "fewer than 480"
+    assert counts.shown("service", "none") == "fewer than 300"
     assert counts.shown("status", "new") == "1,234"
+    assert [upper_bound(seen) for seen in range(10)] == [300, 480, 630, 780, 920, 1_100, 1_200,
+                                                         1_400, 1_500, 1_600]
     assert counts.may_have("service", "braille") and not counts.may_have("status", "closed")
     assert [rounded(n) for n in (7, 99, 1_234, 1_250, 98_765)] == [7, 99, 1_200, 1_200, 99_000]
