@@ -30,7 +30,7 @@ from intake.feedback_query import (
 )
 from intake.feedback_sample import EVERY
 
-EXACT_UP_TO = 10_000   # items a group's narrowest filter may match for exact counts (see above)
+EXACT_UP_TO = 3_000    # items a group's narrowest filter may match for exact counts (see above)
 INTERPRETER = "interpreter"
 LINK_FACETS = ("consultation", "tracker")
 # A value seen in fewer than ten of the sample's items is too rare to estimate (one standard
