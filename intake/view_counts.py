@@ -5,7 +5,8 @@ on, under all the view's filters (which also give its total), and each facet fil
 every filter but its own (so its counts say what choosing another value would give). A group is
 counted exactly when one of its filters alone matches ``exact_up_to`` items or fewer (as the
 counting sample, ``intake.feedback_sample``, puts it); otherwise it is counted over the sample
-and multiplied up, and shown as "about" a rounded number. Counting exactly costs time in
+and multiplied up, and shown as "about" a rounded number, or, for a value seen too few times
+in the sample, as an upper bound ("fewer than 1,600"). Counting exactly costs time in
 proportion to the items the narrowest filter leaves to test (several microseconds an item on
 two cores, for each of the five or so statements of a group), so a page's cost stays bounded
 whatever the database holds: at the size of one board's feedback most views are exact, at a
@@ -74,7 +75,8 @@ def _shown(number: int, estimated: bool) -> str:
 
 
 def upper_bound(seen: int) -> int:
-    """What fewer than ``seen`` (< ABOUT_FROM) items in the sample says about the whole."""
+    """Seeing ``seen`` (< ABOUT_FROM) of the sample's items have a value says the whole has
+    fewer than this many, 19 times in 20."""
     bound = int(_POISSON_UPPER_95[seen] * EVERY)
     step = 10 ** max(0, len(str(bound)) - 2)
     return -(-bound // step) * step   # up, to two significant figures

@@ -4,7 +4,6 @@ they are broad, each group of counts judged on its own, and shown for what they 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from intake.feedback_query import (
@@ -16,20 +15,10 @@ from intake.feedback_query import (
     tagged_count,
 )
 from intake.feedback_sample import EVERY
-from intake.storage.database import make_sessions
 from intake.view_counts import ViewCounts, rounded, upper_bound, view_counts
-from tests.intake.test_feedback_query import fill, half_in_the_sample, link_some
 
 EVERYTHING = 10**9   # exact_up_to: every group is narrow
 NOTHING = 0          # exact_up_to: every group with an item in the sample is broad
-
-
-@pytest.fixture
-def session(engine: Engine):  # type: ignore[no-untyped-def]
-    with make_sessions(engine)() as session:
-        fill(session, 80, ids=half_in_the_sample(80))
-        link_some(session)
-        yield session
 
 
 def scaled(counts: dict[str, int]) -> dict[str, int]:
@@ -41,7 +30,8 @@ VIEWS = [FeedbackFilters(), FeedbackFilters(status="new"),
 
 
 @pytest.mark.parametrize("filters", VIEWS)
-def test_a_narrow_view_is_counted_exactly(session: Session, filters: FeedbackFilters) -> None:
+def test_a_narrow_view_is_counted_exactly(half_sampled: Session, filters: FeedbackFilters) -> None:
+    session = half_sampled
     counts = view_counts(session, filters, EVERYTHING)
     total = count(session, filters)
     assert (counts.total, counts.total_estimated, counts.estimated) == (total, False, frozenset())
@@ -52,8 +42,9 @@ def test_a_narrow_view_is_counted_exactly(session: Session, filters: FeedbackFil
 
 @pytest.mark.parametrize("filters", [*VIEWS[:3], FeedbackFilters(text="text 1"),
                                      FeedbackFilters(text="text", status="new", need="easy-read")])
-def test_a_broad_view_is_estimated_from_the_sample(session: Session,
+def test_a_broad_view_is_estimated_from_the_sample(half_sampled: Session,
                                                    filters: FeedbackFilters) -> None:
+    session = half_sampled
     counts = view_counts(session, filters, NOTHING)
     sampled = filters.sampled()
     assert counts.total == count(session, sampled) * EVERY > 0
@@ -63,10 +54,11 @@ def test_a_broad_view_is_estimated_from_the_sample(session: Session,
     assert counts.facets == wanted
 
 
-def test_each_group_is_judged_by_its_own_narrowest_filter(session: Session) -> None:
+def test_each_group_is_judged_by_its_own_narrowest_filter(half_sampled: Session) -> None:
     """Status 'new' alone is narrow enough here and the service 'gp' is not: the facets not
     filtered on, and the service's own counts (under status alone), are exact; the status's
     own counts (under the service alone, which is broad) are estimated."""
+    session = half_sampled
     new, gp = FeedbackFilters(status="new"), FeedbackFilters(service="gp")
     sampled_new, sampled_gp = count(session, new.sampled()), count(session, gp.sampled())
     assert 0 < sampled_new < sampled_gp
@@ -82,7 +74,8 @@ def test_each_group_is_judged_by_its_own_narrowest_filter(session: Session) -> N
     assert counts.facets["status"] == scaled(facet_counts(session, filters.sampled(), "status"))
 
 
-def test_a_link_facet_with_no_other_filter_is_always_exact(session: Session) -> None:
+def test_a_link_facet_with_no_other_filter_is_always_exact(half_sampled: Session) -> None:
+    session = half_sampled
     counts = view_counts(session, FeedbackFilters(tracker=1), NOTHING)
     assert "tracker" not in counts.estimated
     assert counts.facets["tracker"] == facet_counts(session, FeedbackFilters(), "tracker")
