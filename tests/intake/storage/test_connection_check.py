@@ -74,6 +74,36 @@ def test_an_idle_connection_the_server_cut_is_replaced_before_use(
     assert len(pings) == 1
 
 
+def terminate(pid: int) -> None:
+    """End a backend from another connection, and wait until it has gone."""
+    killer = make_engine(POSTGRES_URL, pool_pre_ping=True)
+    try:
+        with killer.begin() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                      {"pid": pid}).scalar_one()
+        for _ in range(200):
+            with killer.connect() as connection:
+                if not connection.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                               "WHERE pid = :pid"), {"pid": pid}).scalar_one():
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"backend {pid} is still there")
+    finally:
+        killer.dispose()
+
+
+def test_a_connection_the_server_closed_a_moment_ago_is_replaced_before_use(
+        engine: Engine, pings: list[object]) -> None:
+    """Used a moment ago, so not idle; but the server said goodbye on its socket (a restart,
+    a terminated backend, a proxy going down): it is pinged, found dead and replaced."""
+    first = backend_pid(engine)
+    terminate(first)
+    assert backend_pid(engine) != first          # no error reaches the request
+    assert len(pings) == 1
+    second = backend_pid(engine)                 # and a healthy one is left alone again
+    assert backend_pid(engine) == second and len(pings) == 1
+
+
 def test_the_pool_hands_out_the_connection_returned_last() -> None:
     """So under load the same connections stay warm, and the idle ones are the ones checked."""
     engine = make_engine(POSTGRES_URL, pool_size=2, max_overflow=0)
