@@ -172,6 +172,8 @@ def statement(filters: FeedbackFilters, pin_flagged: bool = False) -> Select[tup
     return query.order_by(*order)
 
 
+# Pinned items left out of the rest by listing their ids (any database binds that many).
+_LISTED_UP_TO = 5_000
 # Items a broad view's page may test in the queue's order (about 2 microseconds each on two
 # cores) rather than let the database find every match first: see ``_exists``.
 WALK_UP_TO = 25_000
@@ -192,17 +194,26 @@ def queue_page(session: Session, filters: FeedbackFilters, limit: int, offset: i
     walking = broad and (offset + limit) / (share or 1) <= WALK_UP_TO
     pinned_ids = session.scalars(select(Feedback.id).where(*_conditions(filters, broad), _is_pinned())
                                  .order_by(*NEWEST_FIRST)).all()
-    items: list[Feedback] = []
-    chosen = pinned_ids[offset:offset + limit]
-    if chosen:
-        found = {item.id: item for item in session.scalars(
-            select(Feedback).where(Feedback.id.in_(chosen)).options(*options))}
-        items += [found[item_id] for item_id in chosen]
+    items = _by_id(session, pinned_ids[offset:offset + limit], options)
     if len(items) < limit:
-        items += session.scalars(select(Feedback).where(*_conditions(filters, walking), ~_is_pinned())
-                                 .order_by(*NEWEST_FIRST).options(*options)
-                                 .limit(limit - len(items)).offset(max(0, offset - len(pinned_ids))))
+        # The rest's ids first, so the items skipped to reach a deep page are read from the
+        # (received_at, id) index alone, not fetched whole; then the page's items by id.
+        not_pinned = ([Feedback.id.not_in(pinned_ids)] if len(pinned_ids) <= _LISTED_UP_TO
+                      else [~_is_pinned()])
+        rest = session.scalars(select(Feedback.id).where(*_conditions(filters, walking), *not_pinned)
+                               .order_by(*NEWEST_FIRST).limit(limit - len(items))
+                               .offset(max(0, offset - len(pinned_ids)))).all()
+        items += _by_id(session, rest, options)
     return items
+
+
+def _by_id(session: Session, ids: Sequence[int], options: Sequence[ORMOption]) -> list[Feedback]:
+    """The items with ``ids``, in that order."""
+    if not ids:
+        return []
+    found = {item.id: item for item in session.scalars(
+        select(Feedback).where(Feedback.id.in_(ids)).options(*options))}
+    return [found[item_id] for item_id in ids]
 
 
 def tune_for_counting(session: Session) -> None:

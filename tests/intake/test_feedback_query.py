@@ -53,9 +53,12 @@ FILTERS = [FeedbackFilters(), FeedbackFilters(status="new"), FeedbackFilters(ser
 @pytest.mark.parametrize("share", [None, 1.0, 0.0001])   # joins; walking; flagged only
 @pytest.mark.parametrize("filters", [*FILTERS, FeedbackFilters(tracker=1, need=NONE),
                                      FeedbackFilters(consultation="c-1", status="new")])
+@pytest.mark.parametrize("listed_up_to", [5_000, 0])   # pinned ids listed, or tested
 def test_every_page_is_the_plain_ordered_query_cut_up(session: Session, filters: FeedbackFilters,
-                                                      share: float | None) -> None:
+                                                      share: float | None, listed_up_to: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Read in two steps, by any plan (joins, or each item tested in the queue's order)."""
+    monkeypatch.setattr("intake.feedback_query._LISTED_UP_TO", listed_up_to)
     link_some(session)
     expected = [item.id for item in session.scalars(statement(filters, pin_flagged=True))]
     for limit in (1, 4, 25):
