@@ -1,10 +1,11 @@
 """The conversation at the I/O edge: every chat channel hands its messages to ``ChatService``.
 
-Order of work for each message: store it raw (``Intake.receive``, committed), claim its turn (so
-a retried delivery is answered with the replies already given, never processed twice), then run
-the pure engine over the conversation state kept in the database. When a conversation ends (the
-last answer, an opt-out, or silence) its answers go through the shared pipeline as one feedback
-item, in a transaction of its own.
+Order of work for each message: store it raw (``Intake.receive``, committed), run the pure engine
+over the conversation state kept in the database, then write the conversation and claim the
+message's turn in one transaction (so a retried delivery is answered with the replies already
+given, never processed twice; a turn of the same conversation that wrote first makes this one try
+again). When a conversation ends (the last answer, an opt-out, or silence) its answers go through
+the shared pipeline as one feedback item, in a transaction of its own.
 
 Safety comes first: a message that suggests a risk to life or safety is answered at once with
 where to get urgent help (the ``signposting`` prompt, in the conversation's language), before the
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.commands import CommandKind, recognise
 from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 # first answer (SMS replies go back in the HTTP response, so the repeat must carry the same text).
 REPLAY_WAIT_SECONDS = 10.0
 REPLAY_POLL_SECONDS = 0.05
+# Tries at a turn whose conversation another turn wrote between its reads and its writes.
+DECIDE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -106,17 +110,15 @@ class _Decision:
 _OF_MESSAGE = ConversationTurn.inbound_message_id == bindparam("inbound_id")
 _TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
 _TURN_ID_OF_MESSAGE = select(ConversationTurn.id).where(_OF_MESSAGE)
-_CLAIM_TURN = insert(ConversationTurn).values(
-    inbound_message_id=bindparam("inbound_id"), replies=bindparam("replies"),
-    created_at=bindparam("now"))
+# The turn is claimed and answered by one INSERT: a racing copy's fails on the unique message id.
+_ANSWER_TURN = insert(ConversationTurn).values(
+    inbound_message_id=bindparam("inbound_id"), conversation_id=bindparam("conversation_id"),
+    replies=bindparam("replies"), created_at=bindparam("now"),
+    answered_at=bindparam("answered_at"))
 # A turn is never loaded as an object in the session that answers it: nothing to synchronise.
-_UPDATE_TURN = update(ConversationTurn).where(_OF_MESSAGE).execution_options(
-    synchronize_session=False)
-_ANSWER_TURN = _UPDATE_TURN.values(conversation_id=bindparam("conversation_id"),
-                                   replies=bindparam("replies"),
-                                   answered_at=bindparam("answered_at"))
-_THANK_TURN = _UPDATE_TURN.values(replies=bindparam("replies"),
-                                  answered_at=bindparam("answered_at"))
+_THANK_TURN = update(ConversationTurn).where(_OF_MESSAGE).execution_options(
+    synchronize_session=False).values(replies=bindparam("replies"),
+                                      answered_at=bindparam("answered_at"))
 _OPEN_CONVERSATION = select(Conversation).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
@@ -185,14 +187,20 @@ class ChatService:
         inbound_id, duplicate = self.intake.receive(message.to_incoming())
         if duplicate and (replayed := self._replay(inbound_id)) is not None:
             return replayed
-        try:
-            # A message stored just now has no turn yet (its claim is checked by the unique turn
-            # per message instead of a look-up); a repeat delivery's may.
-            decision = self._decide(inbound_id, message, fresh=not duplicate)
-        except IntegrityError:
-            # Another worker claimed this message, or opened this person's conversation, at the
-            # same moment. One more try sees what it did.
-            decision = self._decide(inbound_id, message)
+        # A message stored just now has no turn yet (its claim is checked by the unique turn per
+        # message instead of a look-up); a repeat delivery's may.
+        fresh = not duplicate
+        for attempt in range(1, DECIDE_ATTEMPTS + 1):
+            try:
+                decision = self._decide(inbound_id, message, fresh=fresh)
+                break
+            except (IntegrityError, StaleDataError):
+                # Another worker answered this message, opened this person's conversation, or
+                # answered their previous message, between this turn's reads and its writes.
+                # Another try sees what it did.
+                if attempt == DECIDE_ATTEMPTS:
+                    raise
+                fresh = False
         if decision is None:
             # Another worker is answering this very message (a provider's retry raced the first
             # delivery): give the same answer once it is ready.
@@ -214,18 +222,22 @@ class ChatService:
 
     def _decide(self, inbound_id: int, message: ChatMessage,
                 fresh: bool = False) -> _Decision | None:
-        """Claim the message's turn and run the engine, in one transaction. ``fresh``: the
+        """Run the engine on the message and write its turn, in one transaction. ``fresh``: the
         message was stored by this very request, so nobody can have answered it yet (a repeat
-        delivery racing it makes the turn's insert fail, and ``handle`` tries again)."""
+        delivery racing it makes the turn's insert fail, and ``handle`` tries again).
+
+        Everything is read, and the engine run, before the first write, so that on SQLite,
+        where the first write takes the database's one write lock, a turn holds it only while
+        it writes (a third of the turn); on PostgreSQL the conversation's row is locked as it is
+        read. A turn of the same conversation that wrote in between (SQLite) makes this one's
+        update miss the version it read, and ``handle`` tries again. The explicit flushes below
+        (a conversation opened or closed) write early: a conversation's first and last turns."""
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
-        with self.runtime.sessions.begin() as session:
+        with self.runtime.sessions.begin() as session, session.no_autoflush:
             if not fresh and session.scalar(_TURN_ID_OF_MESSAGE,
                                             {"inbound_id": inbound_id}) is not None:
                 return None
-            # The claim, written first: a racing copy's claim fails on the unique message id,
-            # and on SQLite this takes the write lock before anything below is read.
-            session.execute(_CLAIM_TURN, {"inbound_id": inbound_id, "replies": [], "now": now})
             address = address_for(session, self.intake.vault, message.channel, message.sender,
                                   now)
             conversation = self._open_conversation(session, message.channel, address, now,
@@ -289,11 +301,12 @@ class ChatService:
                     decision.thank = conversation.id
                 if message.media:
                     decision.replies.append(self.script.prompt(decision.language, "media"))
-            # Unless the thanks, with its reference, completes it after the commit.
+            # The claim: a racing copy's fails on the unique message id. Answered unless the
+            # thanks, with its reference, completes it after the commit.
             session.execute(_ANSWER_TURN, {
                 "inbound_id": inbound_id,
                 "conversation_id": conversation.id if conversation else None,
-                "replies": list(decision.replies),
+                "replies": list(decision.replies), "now": now,
                 "answered_at": None if decision.thank else now})
         return decision
 
@@ -480,12 +493,20 @@ class ChatService:
         """Close conversations that went quiet, keeping their partial answers as feedback."""
         now = self.clock()
         cutoff = now - timedelta(minutes=self.script.conversation.timing.idle_minutes)
-        with self.runtime.sessions.begin() as session:
-            stale = list(session.scalars(select(Conversation).where(
-                Conversation.status == ConversationStatus.OPEN,
-                Conversation.last_activity_at <= cutoff).with_for_update(skip_locked=True)))
-            for conversation in stale:
-                conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
-            ids = [c.id for c in stale]
+        for attempt in range(1, DECIDE_ATTEMPTS + 1):
+            try:
+                with self.runtime.sessions.begin() as session:
+                    stale = list(session.scalars(select(Conversation).where(
+                        Conversation.status == ConversationStatus.OPEN,
+                        Conversation.last_activity_at <= cutoff).with_for_update(skip_locked=True)))
+                    for conversation in stale:
+                        conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
+                    ids = [c.id for c in stale]
+                break
+            except StaleDataError:
+                # The person replied as this looked (SQLite: a turn wrote after this read): their
+                # conversation is no longer idle; look again.
+                if attempt == DECIDE_ATTEMPTS:
+                    raise
         return [self.finalise(conversation_id) for conversation_id in ids]
 

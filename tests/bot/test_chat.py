@@ -3,11 +3,16 @@ conversation (finished, stopped or abandoned) kept as exactly one feedback item.
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from bot.chat import ChatMessage, ChatReply, ChatService
 from bot.script import load_script
@@ -455,3 +460,107 @@ def test_the_conversations_language_tips_a_one_word_comment(
     item = only_feedback(runtime)
     assert item.reference == reference and item.text == "problem"
     assert active_tags(item, "language") == {"en"}
+
+
+# -- turns of one conversation at the same moment -------------------------------------------
+def open_state(runtime: Runtime, sender: str) -> str:
+    """The state of this person's open conversation, as comparable text."""
+    with runtime.sessions() as session:
+        (state,) = session.scalars(select(Conversation.state).where(
+            Conversation.status == "open",
+            Conversation.address_hash == runtime.intake.vault.lookup_hash("sms", sender)))
+    return json.dumps(state, sort_keys=True)
+
+
+def sequential_state(chat: ChatService, sender: str, texts: tuple[str, ...]) -> str:
+    """The conversation state one person reaches by sending ``texts`` one after another."""
+    person = Phone(chat, sender)
+    for text in (GP_FEEDBACK, *texts):
+        person.send(text)
+    return open_state(chat.runtime, sender)
+
+
+def interrupted_by(chat: ChatService, other_turn: Callable[[], object]) -> list[threading.Thread]:
+    """Make the next turn run ``other_turn`` in another thread once it has read its conversation
+    (when it builds its engine), waiting up to a second for it: on SQLite the other turn writes
+    in between; on PostgreSQL it waits for this turn's row lock, and runs after it."""
+    build = chat.engine
+    started: list[threading.Thread] = []
+
+    def engine_after_the_other_turn(*args: object, **kwargs: object) -> object:
+        if not started:
+            started.append(threading.Thread(target=other_turn))
+            started[0].start()
+            started[0].join(timeout=1.0)
+        return build(*args, **kwargs)
+
+    chat.engine = engine_after_the_other_turn  # type: ignore[method-assign]
+    return started
+
+
+def test_a_turn_whose_conversation_another_turn_wrote_meanwhile_loses_neither_answer(
+        runtime: Runtime, chat: ChatService) -> None:
+    in_order = {sequential_state(chat, "+447700900201", ("YES", "4")),
+                sequential_state(chat, "+447700900202", ("4", "YES"))}
+    racing = Phone(chat, "+447700900203")
+    racing.send(GP_FEEDBACK)
+    other = interrupted_by(chat, lambda: racing.send("YES"))
+    racing.send("4")
+    other[0].join(timeout=30)
+    assert not other[0].is_alive()
+    # Both answers were applied, one after the other: neither turn overwrote the other's.
+    assert open_state(runtime, racing.sender) in in_order
+    assert rows(runtime, ConversationTurn) == 3 + 3 + 3
+
+
+def test_on_sqlite_a_turn_holds_the_write_lock_only_while_it_writes(
+        runtime: Runtime, chat: ChatService, phone: Phone, engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    phone.send(GP_FEEDBACK)
+    writable: list[bool] = []
+
+    def another_writer() -> None:
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the write lock is held
+            other.execute("ROLLBACK")
+            writable.append(True)
+        except sqlite3.OperationalError:
+            writable.append(False)
+        finally:
+            other.close()
+
+    interrupted_by(chat, another_writer)
+    assert phone.send("YES").replies
+    assert writable == [True]
+
+
+def test_an_expiry_that_meets_a_reply_does_not_fail_and_keeps_the_reply(
+        runtime: Runtime, chat: ChatService, phone: Phone) -> None:
+    phone.send(GP_FEEDBACK)
+    set_clock(runtime, FIXED_NOW + IDLE + timedelta(minutes=1))
+    replied: list[ChatReply] = []
+    first_flush = threading.Event()
+
+    @event.listens_for(Session, "before_flush")
+    def reply_as_it_expires(session: Session, *_: object) -> None:
+        if threading.current_thread() is threading.main_thread() and not first_flush.is_set():
+            first_flush.set()
+            late = threading.Thread(target=lambda: replied.append(phone.send("YES")))
+            late.start()
+            late.join(timeout=1.0)
+            expired.append(late)
+
+    expired: list[threading.Thread] = []
+    try:
+        chat.expire_idle()
+    finally:
+        event.remove(Session, "before_flush", reply_as_it_expires)
+    expired[0].join(timeout=30)
+    assert replied and replied[0].replies
+    # The reply, as late as the expiry, closed the idle conversation itself and began another
+    # (on SQLite it wrote between the expiry's read and write, which then looked again; on
+    # PostgreSQL it waited for the expiry's row lock). The old one is feedback once.
+    assert sorted(c.status for c in conversations(runtime)) == ["open", "timed-out"]
+    assert rows(runtime, Feedback) == 1

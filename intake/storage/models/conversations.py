@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +25,10 @@ class Conversation(Base):
     """One run through the conversation with one person on one channel.
 
     ``state`` is the engine's plain-data state. At most one conversation per address is open.
+    ``version`` is counted up by every ORM update, which names the version it read: a turn reads
+    and runs the engine before it writes (on SQLite it takes the write lock only then), so a
+    second turn of the same conversation that wrote in between makes this one try again rather
+    than overwrite it.
     """
 
     __tablename__ = "conversation"
@@ -43,6 +47,9 @@ class Conversation(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None]
     feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"))
+    version: Mapped[int] = mapped_column(server_default=text("0"))
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class ConversationTurn(Base):
