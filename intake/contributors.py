@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,10 @@ from intake.storage.models import (
 # How many of a person's earlier messages inform the guess about their next one.
 LANGUAGE_HISTORY = 20
 PREFERRED_LANGUAGE_WEIGHT = 2.0
+# When a person was last seen is kept to the hour: it decides when their address is erased
+# (months) and which of their addresses is current. Written on every message, it was a statement
+# in each turn of a conversation (and, on SQLite, time under the one write lock).
+LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -57,9 +61,10 @@ def contributor_for(session: Session, vault: ContactVault, channel: str, address
 
 def address_for(session: Session, vault: ContactVault, channel: str, address: str, now: datetime,
                 with_contributor: bool = False) -> ContactAddress:
-    """The stored address, created with a new contributor on first contact, seen ``now``. Its
-    contributor is read with it only if asked (``with_contributor``): a conversation turn needs
-    the address alone, and the joined read costs about twice as much.
+    """The stored address, created with a new contributor on first contact, seen ``now`` (to
+    the hour: ``LAST_SEEN_RESOLUTION``). Its contributor is read with it only if asked
+    (``with_contributor``): a conversation turn needs the address alone, and the joined read
+    costs about twice as much.
 
     Two first messages from one new number can race; the unique (channel, hash) constraint lets
     one win and the other picks up the winner's record.
@@ -80,8 +85,14 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
                                     with_contributor=with_contributor)
             if existing is None:
                 raise
-    existing.last_seen_at = now
+    mark_seen(existing, now)
     return existing
+
+
+def mark_seen(address: ContactAddress, now: datetime) -> None:
+    """Record that the person wrote from this address ``now``, to the hour."""
+    if now - address.last_seen_at >= LAST_SEEN_RESOLUTION:
+        address.last_seen_at = now
 
 
 def record_answers(session: Session, contributor: Contributor, message: IncomingMessage,
@@ -128,6 +139,16 @@ def known_languages(session: Session, contributor_id: int | None,
             Tag.retracted_at.is_(None), Tag.value != "und")):
         weights[code] = weights.get(code, 0.0) + 1.0
     return weights
+
+
+def sender_address(session: Session, vault: ContactVault,
+                   message: IncomingMessage) -> ContactAddress | None:
+    """The stored address of a message's sender, with its contributor (None for a stranger):
+    read once by ``Intake.process`` for all it needs to know of the person."""
+    if not message.sender:
+        return None
+    return find_address(session, vault, message.address_channel, message.sender,
+                        with_contributor=True)
 
 
 def sender_languages(session: Session, vault: ContactVault, message: IncomingMessage) -> dict[str, float]:

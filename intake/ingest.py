@@ -25,8 +25,10 @@ from intake.config import Config
 from intake.contributors import (
     contributor_for,
     known_languages,
+    mark_seen,
     normalise_address,
     record_answers,
+    sender_address,
     sender_languages,
 )
 from intake.link_decisions import removed_targets
@@ -40,6 +42,7 @@ from intake.storage.base import Base, utcnow
 from intake.storage.models import (
     AuditEvent,
     Consultation,
+    ContactAddress,
     Contributor,
     Conversation,
     Feedback,
@@ -271,12 +274,16 @@ class Intake:
             record.attempts += 1
             message = message_from_json(self.vault.decrypt(record.payload_encrypted))
             try:
-                context = replace(self.context(session), language_prior=sender_languages(
-                    session, self.vault, message), invitations=invitations_for(
-                    session, self.vault, message, self.clock(), self._reply_days))
+                sender = sender_address(session, self.vault, message)  # read once, used thrice
+                known = sender.contributor_id if sender else None
+                context = replace(
+                    self.context(session), language_prior=known_languages(session, known),
+                    invitations=recent_invitations(session, known,
+                                                   message.received_at or self.clock(),
+                                                   self._reply_days))
                 draft = pipeline.run(message, context)
                 feedback = self._store(session, record, message, draft,
-                                       self._unused_reference(session))
+                                       self._unused_reference(session), sender)
                 session.flush()
                 self._link(session, feedback, message, draft)
                 record.state, record.error = InboundState.PROCESSED, None
@@ -503,11 +510,12 @@ class Intake:
         return IngestResult(inbound_id, state, error=error)
 
     def _store(self, session: Session, record: InboundMessage, message: IncomingMessage,
-               draft: Draft, reference: str) -> Feedback:
+               draft: Draft, reference: str, sender: ContactAddress | None) -> Feedback:
         """Add the item, its contributor's answers and its tags. What needs the item's id (its
-        links) is added by ``_link`` once the session is flushed."""
+        links) is added by ``_link`` once the session is flushed. ``sender``: the sender's
+        stored address, if they have one."""
         now = self.clock()
-        contributor = self._contributor(session, record, message, now)
+        contributor = self._contributor(session, record, message, now, sender)
         feedback = Feedback(contributor=contributor, **self._feedback_values(
             record, message, draft, reference, now, self._consultation_id(session, message, {})))
         session.add(feedback)
@@ -516,12 +524,17 @@ class Intake:
         return feedback
 
     def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
-                     now: datetime) -> Contributor | None:
-        """The sender, found or added, with what they told us about themselves."""
+                     now: datetime, sender: ContactAddress | None = None) -> Contributor | None:
+        """The sender, found (``sender``, if read already) or added, with what they told us
+        about themselves."""
         if not message.sender:
             return None
-        contributor, _ = contributor_for(session, self.vault, message.address_channel,
-                                         message.sender, now)
+        if sender is not None:
+            mark_seen(sender, now)
+            contributor = sender.contributor
+        else:
+            contributor, _ = contributor_for(session, self.vault, message.address_channel,
+                                             message.sender, now)
         codes = {need: need_code(self.config, need) for need in message.answers.needs}
         record_answers(session, contributor, message, record.id, codes, now)
         return contributor

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from intake.bootstrap import Runtime
 from intake.contributors import (
     LANGUAGE_HISTORY,
+    LAST_SEEN_RESOLUTION,
     address_for,
     contributor_for,
     find_address,
@@ -96,6 +97,21 @@ def test_second_contact_finds_the_same_contributor_and_updates_last_seen(runtime
         stored = session.get_one(ContactAddress, address.id)
     assert stored.last_seen_at == LATER
     assert stored.created_at == FIXED_NOW
+
+
+def test_a_person_seen_again_within_the_hour_is_not_written_again(runtime: Runtime) -> None:
+    vault = runtime.intake.vault
+    with runtime.sessions.begin() as session:
+        created = address_for(session, vault, "sms", SENDER, FIXED_NOW)
+    soon = FIXED_NOW + LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    with runtime.sessions.begin() as session:
+        found = address_for(session, vault, "sms", SENDER, soon)
+        assert found not in session.dirty  # nothing to write: seen to the hour
+    with runtime.sessions.begin() as session:
+        address_for(session, vault, "sms", SENDER, FIXED_NOW + LAST_SEEN_RESOLUTION)
+    with runtime.sessions() as session:
+        assert session.get_one(ContactAddress, created.id).last_seen_at == (
+            FIXED_NOW + LAST_SEEN_RESOLUTION)
 
 
 def test_address_for_is_the_contributors_address_without_reading_the_contributor(

@@ -165,6 +165,26 @@ def test_one_person_one_contributor_across_messages(runtime: Runtime) -> None:
     assert count(runtime, Contributor) == 2 and count(runtime, ContactAddress) == 2
 
 
+def test_processing_a_known_senders_message_reads_their_address_once(runtime: Runtime) -> None:
+    """Their languages, their invitations and the item's contributor all come from one read."""
+    runtime.intake.ingest(message(pid="a"))
+    reads: list[str] = []
+
+    def note(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM contact_address" in statement:
+            reads.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        result = runtime.intake.ingest(message("The pharmacy was great", pid="b"))
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    assert result.state == InboundState.PROCESSED
+    assert len(reads) == 1
+    with runtime.sessions() as session:
+        assert len(set(session.scalars(select(Feedback.contributor_id)))) == 1
+
+
 def test_answers_about_the_person_are_recorded(runtime: Runtime) -> None:
     consent = Consent(purpose="follow-up", granted=True, wording_version="2026-10")
     runtime.intake.ingest(message(language="ur", needs=("bsl-interpreter",),
