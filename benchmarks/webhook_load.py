@@ -151,19 +151,31 @@ async def closed_loop(server: Gunicorn, path: str, traffic: Traffic, concurrency
 
 async def open_loop(server: Gunicorn, path: str, traffic: Traffic, rate: float, seconds: float,
                     phase: Phase) -> None:
-    """One request every 1/``rate`` seconds for ``seconds``, whether or not earlier ones were
-    answered; each request's latency is counted from when it was due."""
+    """One request due every 1/``rate`` seconds for ``seconds``, whether or not earlier ones were
+    answered; each request's latency is counted from when it was due. A request due while every
+    connection is busy waits in a first-in, first-out queue of this script's own: httpx's pool
+    looks through all its waiting requests each time a connection frees, and with thousands
+    waiting (a server that has fallen behind) that took the load generator a whole core, so the
+    server was offered less than the rate."""
     total = max(1, int(rate * seconds))
+    due_times: asyncio.Queue[float | None] = asyncio.Queue()
     async with _client(server, OPEN_LOOP_CONNECTIONS) as client:
+
+        async def connection() -> None:
+            while (due := await due_times.get()) is not None:
+                await _send(client, path, traffic, phase, due)
+
+        senders = [asyncio.create_task(connection()) for _ in range(OPEN_LOOP_CONNECTIONS)]
         start = time.perf_counter() + 0.05
-        tasks = []
         for index in range(total):
             due = start + index / rate
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_send(client, path, traffic, phase, due)))
-        await asyncio.gather(*tasks)
+            due_times.put_nowait(due)
+        for _ in senders:
+            due_times.put_nowait(None)
+        await asyncio.gather(*senders)
 
 
 def measured(server: Gunicorn, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
