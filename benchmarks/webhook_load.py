@@ -92,6 +92,13 @@ class Phase:
     def errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "200")
 
+    @property
+    def error_kinds(self) -> str:
+        """What the errors were (status codes, or the client's exception), if any."""
+        kinds = ", ".join(f"{status} x{n}" for status, n in sorted(self.statuses.items())
+                          if status != "200")
+        return f" ({kinds})" if kinds else ""
+
     def row(self) -> str:
         lat = self.latencies_ms or [0.0]
         cpu_ms = 1000 * self.server_cpu / self.requests if self.requests else 0.0
@@ -239,7 +246,8 @@ def verdicts(phases: list[Phase]) -> list[str]:
             lines.append(f"{kind}: {route} at {opened.load}: p50 "
                          f"{percentile(opened.latencies_ms, 0.5):.1f} ms, p95 "
                          f"{percentile(opened.latencies_ms, 0.95):.1f} ms, p99 {p99:.1f} ms, "
-                         f"{opened.errors} errors; target p99 < {P99_TARGET_MS:.0f} ms: "
+                         f"{opened.errors} errors{opened.error_kinds}; target p99 < "
+                         f"{P99_TARGET_MS:.0f} ms: "
                          f"{'baseline' if route == 'bare' else verdict if at_target else 'context'}")
     return lines
 
