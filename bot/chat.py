@@ -228,10 +228,10 @@ class ChatService:
 
         Everything is read, and the engine run, before the first write, so that on SQLite,
         where the first write takes the database's one write lock, a turn holds it only while
-        it writes (a third of the turn); on PostgreSQL the conversation's row is locked as it is
-        read. A turn of the same conversation that wrote in between (SQLite) makes this one's
-        update miss the version it read, and ``handle`` tries again. The explicit flushes below
-        (a conversation opened or closed) write early: a conversation's first and last turns."""
+        it writes; on PostgreSQL the conversation's row is locked as it is read. A turn of the
+        same conversation that wrote in between (SQLite) makes this one's update miss the
+        version it read, and ``handle`` tries again. The explicit flushes below (a conversation
+        opened or closed) write early: a conversation's first and last turns."""
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
         with self.runtime.sessions.begin() as session, session.no_autoflush:

@@ -541,6 +541,7 @@ def test_an_expiry_that_meets_a_reply_does_not_fail_and_keeps_the_reply(
     phone.send(GP_FEEDBACK)
     set_clock(runtime, FIXED_NOW + IDLE + timedelta(minutes=1))
     replied: list[ChatReply] = []
+    late_turns: list[threading.Thread] = []
     first_flush = threading.Event()
 
     @event.listens_for(Session, "before_flush")
@@ -550,14 +551,13 @@ def test_an_expiry_that_meets_a_reply_does_not_fail_and_keeps_the_reply(
             late = threading.Thread(target=lambda: replied.append(phone.send("YES")))
             late.start()
             late.join(timeout=1.0)
-            expired.append(late)
+            late_turns.append(late)
 
-    expired: list[threading.Thread] = []
     try:
         chat.expire_idle()
     finally:
         event.remove(Session, "before_flush", reply_as_it_expires)
-    expired[0].join(timeout=30)
+    late_turns[0].join(timeout=30)
     assert replied and replied[0].replies
     # The reply, as late as the expiry, closed the idle conversation itself and began another
     # (on SQLite it wrote between the expiry's read and write, which then looked again; on
