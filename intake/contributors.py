@@ -144,16 +144,10 @@ def known_languages(session: Session, contributor_id: int | None,
 def sender_address(session: Session, vault: ContactVault,
                    message: IncomingMessage) -> ContactAddress | None:
     """The stored address of a message's sender, with its contributor (None for a stranger):
-    read once by ``Intake.process`` for all it needs to know of the person."""
+    read once by ``Intake`` for all it needs to know of the person (their languages, their
+    invitations, the item's contributor)."""
     if not message.sender:
         return None
     return find_address(session, vault, message.address_channel, message.sender,
                         with_contributor=True)
 
-
-def sender_languages(session: Session, vault: ContactVault, message: IncomingMessage) -> dict[str, float]:
-    """``known_languages`` for the sender of a message not yet stored (empty for a stranger)."""
-    if not message.sender:
-        return {}
-    address = find_address(session, vault, message.address_channel, message.sender)
-    return known_languages(session, address.contributor_id if address else None)

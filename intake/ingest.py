@@ -29,7 +29,6 @@ from intake.contributors import (
     normalise_address,
     record_answers,
     sender_address,
-    sender_languages,
 )
 from intake.link_decisions import removed_targets
 from intake.message import IncomingMessage, message_from_json, message_to_json
@@ -274,13 +273,7 @@ class Intake:
             record.attempts += 1
             message = message_from_json(self.vault.decrypt(record.payload_encrypted))
             try:
-                sender = sender_address(session, self.vault, message)  # read once, used thrice
-                known = sender.contributor_id if sender else None
-                context = replace(
-                    self.context(session), language_prior=known_languages(session, known),
-                    invitations=recent_invitations(session, known,
-                                                   message.received_at or self.clock(),
-                                                   self._reply_days))
+                context, sender = self._with_sender(session, message, self.context(session))
                 draft = pipeline.run(message, context)
                 feedback = self._store(session, record, message, draft,
                                        self._unused_reference(session), sender)
@@ -385,11 +378,8 @@ class Intake:
                 self._insert_items(session, waiting)
                 waiting = []
             try:
-                draft = pipeline.run(message, replace(
-                    base, now=self.clock(),
-                    language_prior=sender_languages(session, self.vault, message),
-                    invitations=invitations_for(session, self.vault, message, self.clock(),
-                                                self._reply_days)))
+                context, sender = self._with_sender(session, message, base)
+                draft = pipeline.run(message, context)
             except SQLAlchemyError:
                 raise
             except Exception:  # recorded by `process`, with its reason, after the batch
@@ -397,7 +387,7 @@ class Intake:
                 continue
             now = self.clock()
             item = NewItem(record, message, draft, references.pop(), now,
-                           self._contributor(session, record, message, now),
+                           self._contributor(session, record, message, now, sender),
                            self._consultation_id(session, message, consultations))
             done.append(item)
             waiting.append(item)
@@ -523,10 +513,22 @@ class Intake:
         session.add(AuditEvent(**self._created_event(reference, message, record.id, now)))
         return feedback
 
+    def _with_sender(self, session: Session, message: IncomingMessage,
+                     base: PipelineContext) -> tuple[PipelineContext, ContactAddress | None]:
+        """``base`` with what is known of the message's sender (their languages, the invitations
+        they were sent), and their stored address (None for a stranger): one read for all of it
+        and for the item's contributor (``_contributor``)."""
+        sender = sender_address(session, self.vault, message)
+        now = self.clock()
+        return replace(
+            base, now=now,
+            language_prior=known_languages(session, sender.contributor_id if sender else None),
+            invitations=invitations_for(session, sender, message, now, self._reply_days)), sender
+
     def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
-                     now: datetime, sender: ContactAddress | None = None) -> Contributor | None:
-        """The sender, found (``sender``, if read already) or added, with what they told us
-        about themselves."""
+                     now: datetime, sender: ContactAddress | None) -> Contributor | None:
+        """The sender, found (``sender``: read already, by ``_with_sender``) or added, with what
+        they told us about themselves."""
         if not message.sender:
             return None
         if sender is not None:

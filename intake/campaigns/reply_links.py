@@ -12,10 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.contributors import find_address
 from intake.message import IncomingMessage
-from intake.privacy.vault import ContactVault
-from intake.storage.models import Campaign, CampaignKind, OutboundMessage, OutboundStatus
+from intake.storage.models import (
+    Campaign,
+    CampaignKind,
+    ContactAddress,
+    OutboundMessage,
+    OutboundStatus,
+)
 
 DELIVERED = (OutboundStatus.SENT, OutboundStatus.DELIVERED)
 
@@ -39,11 +43,10 @@ def recent_invitations(session: Session, contributor_id: int | None, moment: dat
     return tuple(sorted(row for row in rows if row is not None))
 
 
-def invitations_for(session: Session, vault: ContactVault, message: IncomingMessage,
+def invitations_for(session: Session, sender: ContactAddress | None, message: IncomingMessage,
                     now: datetime, days: int) -> tuple[int, ...]:
-    """``recent_invitations`` for the sender of a message not yet stored."""
-    if not message.sender:
-        return ()
-    address = find_address(session, vault, message.address_channel, message.sender)
-    return recent_invitations(session, address.contributor_id if address else None,
+    """``recent_invitations`` for the sender of a message not yet stored (``sender``: their
+    stored address, ``intake.contributors.sender_address``; None for a stranger), as of when the
+    message arrived, else ``now``."""
+    return recent_invitations(session, sender.contributor_id if sender else None,
                               message.received_at or now, days)

@@ -19,7 +19,7 @@ from intake.contributors import (
     find_address,
     known_languages,
     record_answers,
-    sender_languages,
+    sender_address,
 )
 from intake.ingest import RetagSummary
 from intake.message import Answers, Consent, IncomingMessage
@@ -255,7 +255,7 @@ def test_needs_given_for_oneself_are_recorded_when_on_behalf_of_is_false(runtime
     assert count(runtime, RecordedNeed) == 1
 
 
-# -- known_languages and sender_languages ------------------------------------------------------
+# -- known_languages and sender_address --------------------------------------------------------
 
 REFERENCES = counter(1)
 # Czech and Slovak both write it; on its own the text leans Czech, not far.
@@ -361,19 +361,24 @@ def test_only_the_most_recent_messages_count(runtime: Runtime) -> None:
     assert known(runtime, someone, exclude=recent[-1]) == {"sk": 19.0, "pl": 1.0}
 
 
-def test_sender_languages_finds_the_person_by_address(runtime: Runtime) -> None:
+def test_sender_address_finds_the_person_by_address(runtime: Runtime) -> None:
     someone = person(runtime, preferred="sk")
     feedback(runtime, someone, "sk")
     vault = runtime.intake.vault
     with runtime.sessions() as session:
-        assert sender_languages(session, vault, sms("text", "m-9")) == {"sk": 3.0}
-        assert sender_languages(session, vault, sms("text", "m-9", OTHER_SENDER)) == {}
-        assert sender_languages(session, vault, IncomingMessage("sms", "m-9", "text")) == {}
+
+        def sender_languages(message: IncomingMessage) -> dict[str, float]:
+            sender = sender_address(session, vault, message)
+            return known_languages(session, sender.contributor_id if sender else None)
+
+        assert sender_languages(sms("text", "m-9")) == {"sk": 3.0}
+        assert sender_languages(sms("text", "m-9", OTHER_SENDER)) == {}
+        assert sender_languages(IncomingMessage("sms", "m-9", "text")) == {}
         # The same number on another channel is another address.
-        assert sender_languages(session, vault, IncomingMessage(
+        assert sender_languages(IncomingMessage(
             "telegram", "m-9", "text", sender=SENDER)) == {}
         # A web form that gave the number for replies by text message is the same person.
-        assert sender_languages(session, vault, IncomingMessage(
+        assert sender_languages(IncomingMessage(
             "web", "m-9", "text", sender=SENDER, sender_channel="sms")) == {"sk": 3.0}
 
 

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
 from intake.campaigns.reply_links import invitations_for, recent_invitations
+from intake.contributors import sender_address
 from intake.message import IncomingMessage
+from intake.privacy.vault import ContactVault
 from intake.storage.models import Campaign, CampaignKind, OutboundMessage, OutboundStatus
 from tests.conftest import FIXED_NOW
 from tests.intake.synthetic_people import DAY, add_consultation, add_person, add_tracker_item, phone
@@ -106,15 +108,21 @@ def message(sender: str | None, received_at: datetime | None = None) -> Incoming
                            sender=sender, received_at=received_at)
 
 
+def invitations_of(session: Session, vault: ContactVault, incoming: IncomingMessage,
+                   now: datetime) -> tuple[int, ...]:
+    """``invitations_for`` the message's sender, found by address as ``Intake`` finds them."""
+    return invitations_for(session, sender_address(session, vault, incoming), incoming, now, DAYS)
+
+
 def test_a_message_is_matched_to_its_sender_by_address(runtime: Runtime, session: Session) -> None:
     person = add_person(session, runtime.intake.vault, 1)
     consultation = add_consultation(session)
     sent_message(session, person.id, consultation_id=consultation.id)
     vault = runtime.intake.vault
-    assert invitations_for(session, vault, message(phone(1)), FIXED_NOW, DAYS) == (consultation.id,)
-    assert invitations_for(session, vault, message(phone(2)), FIXED_NOW, DAYS) == ()
-    assert invitations_for(session, vault, message(None), FIXED_NOW, DAYS) == ()
-    assert invitations_for(session, vault, message(""), FIXED_NOW, DAYS) == ()
+    assert invitations_of(session, vault, message(phone(1)), FIXED_NOW) == (consultation.id,)
+    assert invitations_of(session, vault, message(phone(2)), FIXED_NOW) == ()
+    assert invitations_of(session, vault, message(None), FIXED_NOW) == ()
+    assert invitations_of(session, vault, message(""), FIXED_NOW) == ()
 
 
 def test_a_message_is_placed_in_time_by_when_it_arrived_else_now(
@@ -124,7 +132,7 @@ def test_a_message_is_placed_in_time_by_when_it_arrived_else_now(
     sent_message(session, person.id, consultation_id=consultation.id, sent_at=FIXED_NOW - DAY)
     vault, late = runtime.intake.vault, FIXED_NOW + DAYS * DAY
     # It arrived the day after the invitation, though it is read much later.
-    assert invitations_for(session, vault, message(phone(1), FIXED_NOW), late, DAYS) == (
+    assert invitations_of(session, vault, message(phone(1), FIXED_NOW), late) == (
         consultation.id,)
     # No arrival time: read now, which is too late.
-    assert invitations_for(session, vault, message(phone(1)), late, DAYS) == ()
+    assert invitations_of(session, vault, message(phone(1)), late) == ()
