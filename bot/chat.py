@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +57,18 @@ REPLAY_WAIT_SECONDS = 10.0
 REPLAY_POLL_SECONDS = 0.05
 # Tries at a turn whose conversation another turn wrote between its reads and its writes.
 DECIDE_ATTEMPTS = 4
+_T = TypeVar("_T")
+
+
+def _tried(attempt: Callable[[bool], _T], *overtaken: type[Exception]) -> _T:
+    """``attempt(first)``, tried again (up to ``DECIDE_ATTEMPTS`` in all) when it fails with one
+    of ``overtaken``: another worker wrote what it read, and a new try reads what that wrote."""
+    for number in range(1, DECIDE_ATTEMPTS):
+        try:
+            return attempt(number == 1)
+        except overtaken:
+            continue
+    return attempt(False)
 
 
 @dataclass(frozen=True)
@@ -188,19 +200,13 @@ class ChatService:
         if duplicate and (replayed := self._replay(inbound_id)) is not None:
             return replayed
         # A message stored just now has no turn yet (its claim is checked by the unique turn per
-        # message instead of a look-up); a repeat delivery's may.
-        fresh = not duplicate
-        for attempt in range(1, DECIDE_ATTEMPTS + 1):
-            try:
-                decision = self._decide(inbound_id, message, fresh=fresh)
-                break
-            except (IntegrityError, StaleDataError):
-                # Another worker answered this message, opened this person's conversation, or
-                # answered their previous message, between this turn's reads and its writes.
-                # Another try sees what it did.
-                if attempt == DECIDE_ATTEMPTS:
-                    raise
-                fresh = False
+        # message instead of a look-up); a repeat delivery's may, and so may a second try's.
+        # Another worker may answer this message, open this person's conversation, or answer
+        # their previous message, between this turn's reads and its writes: another try sees
+        # what it did.
+        decision = _tried(lambda first: self._decide(inbound_id, message,
+                                                     fresh=first and not duplicate),
+                          IntegrityError, StaleDataError)
         if decision is None:
             # Another worker is answering this very message (a provider's retry raced the first
             # delivery): give the same answer once it is ready.
@@ -493,20 +499,18 @@ class ChatService:
         """Close conversations that went quiet, keeping their partial answers as feedback."""
         now = self.clock()
         cutoff = now - timedelta(minutes=self.script.conversation.timing.idle_minutes)
-        for attempt in range(1, DECIDE_ATTEMPTS + 1):
-            try:
-                with self.runtime.sessions.begin() as session:
-                    stale = list(session.scalars(select(Conversation).where(
-                        Conversation.status == ConversationStatus.OPEN,
-                        Conversation.last_activity_at <= cutoff).with_for_update(skip_locked=True)))
-                    for conversation in stale:
-                        conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
-                    ids = [c.id for c in stale]
-                break
-            except StaleDataError:
-                # The person replied as this looked (SQLite: a turn wrote after this read): their
-                # conversation is no longer idle; look again.
-                if attempt == DECIDE_ATTEMPTS:
-                    raise
+        # The person may reply as this looks (SQLite: a turn writes after this read): their
+        # conversation is then no longer idle, and another try looks again.
+        ids = _tried(lambda _first: self._close_idle(cutoff, now), StaleDataError)
         return [self.finalise(conversation_id) for conversation_id in ids]
+
+    def _close_idle(self, cutoff: datetime, now: datetime) -> list[int]:
+        """Mark the conversations quiet since ``cutoff`` timed out; their ids."""
+        with self.runtime.sessions.begin() as session:
+            stale = list(session.scalars(select(Conversation).where(
+                Conversation.status == ConversationStatus.OPEN,
+                Conversation.last_activity_at <= cutoff).with_for_update(skip_locked=True)))
+            for conversation in stale:
+                conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
+            return [c.id for c in stale]
 
