@@ -1,7 +1,7 @@
 """The production kit in deploy/ agrees with itself and with the code, checked without Docker,
-systemd or nginx: every setting anything reads is documented in deploy/.env.example, the
-servers are sized for the app, the proxy passes what the app needs, and `intake check-config`
-refuses the template's placeholders."""
+systemd or nginx (test_nginx_site.py runs the nginx site for real): every setting anything reads
+is documented in deploy/.env.example, the servers are sized for the app, the proxy passes what
+the app needs, and `intake check-config` refuses the template's placeholders."""
 
 from __future__ import annotations
 
@@ -407,9 +407,20 @@ def test_nginx_passes_what_the_app_needs() -> None:
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text
     assert re.search(r"proxy_set_header X-Forwarded-For \$(remote_addr|proxy_add_x_forwarded_for);", text)
     assert "proxy_pass http://involve_intake;" in text and "server 127.0.0.1:8000;" in text
-    assert re.search(r"listen 443 ssl;", text) and "ssl_certificate " in text
+    assert re.search(r"listen 443 ssl( http2)?;", text) and "ssl_certificate " in text
     assert "return 301 https://$host$request_uri;" in text
     assert text.count("{") == text.count("}")
+
+
+def test_nginx_closes_idle_upstream_connections_before_gunicorn_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request nginx sends down a kept-alive connection as gunicorn closes it for being idle
+    gets a 502 (nginx does not retry a POST): nginx must let go first."""
+    upstream = re.search(r"upstream involve_intake \{([^}]*)\}", read(NGINX))
+    assert upstream and re.search(r"^\s*keepalive \d+;", upstream.group(1), re.MULTILINE)
+    timeout = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert timeout, "without keepalive_timeout nginx keeps an idle connection for 60 s"
+    assert int(timeout.group(1)) < load_gunicorn(monkeypatch)["keepalive"]
 
 
 def test_nginx_sends_its_request_id_and_keeps_metrics_private() -> None:
@@ -417,7 +428,7 @@ def test_nginx_sends_its_request_id_and_keeps_metrics_private() -> None:
     assert "proxy_set_header X-Request-ID $request_id;" in text
     log_format = re.search(r"log_format involve_intake ([^;]+);", text)
     assert log_format and "$request_id" in log_format.group(1)
-    https = text.split("listen 443 ssl;", 1)[1]
+    https = re.split(r"listen 443 ssl( http2)?;", text, maxsplit=1)[-1]
     metrics = re.search(r"location = /metrics \{\s*return 404;\s*\}", https)
     assert metrics and metrics.start() < https.index("location / {")
 
