@@ -1,7 +1,8 @@
 """The production kit in deploy/ agrees with itself and with the code, checked without Docker,
-systemd or nginx (test_nginx_site.py runs the nginx site for real): every setting anything reads
-is documented in deploy/.env.example, the servers are sized for the app, the proxy passes what
-the app needs, and `intake check-config` refuses the template's placeholders."""
+systemd or nginx (test_nginx_site.py runs the nginx site for real, test_systemd_units.py has
+systemd check the units): every setting anything reads is documented in deploy/.env.example,
+the servers are sized for the app, the proxy passes what the app needs, and `intake
+check-config` refuses the template's placeholders."""
 
 from __future__ import annotations
 
