@@ -23,14 +23,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from tests.reliability.server_gunicorn import (
-    GUNICORN,
     ROOT,
     Server,
     all_at_once,
     free_port,
     get,
     post,
-    running_server,
+    running_deployed,
     server_env,
 )
 
@@ -70,16 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     migrated = subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", "db",
                                "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    base_url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return get(f"{base_url}/healthz", seconds=2).status == 200
-        except OSError:
-            return False
-
-    command = [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "webhooks.wsgi:app"]
-    with running_server(command, env, directory / "gunicorn.log", base_url, healthy) as server:
+    with running_deployed(env, directory / "gunicorn.log", port) as server:
         yield Served(server, directory / "metrics")
 
 

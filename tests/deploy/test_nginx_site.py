@@ -30,12 +30,9 @@ from intake.storage.database import make_engine
 from tests.bot.telegram.fake_bot_api import TOKEN, FakeBotApi, running_fake_bot_api, text_update
 from tests.deploy.nginx_server import Nginx, check, nginx_or_skip, running_nginx, write_config
 from tests.reliability.server_gunicorn import (
-    GUNICORN,
-    ROOT,
     Server,
     free_port,
-    get,
-    running_server,
+    running_deployed,
     server_env,
 )
 from webhooks import MAX_REQUEST_BYTES
@@ -99,20 +96,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "BIND_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "4",
         "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
     })
-    app_url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return get(f"{app_url}/healthz", seconds=2).status == 200
-        except OSError:
-            return False
-
-    command = [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-               "--max-requests", str(MAX_REQUESTS), "--max-requests-jitter", "5",
-               "webhooks.wsgi:app"]
     with running_fake_bot_api() as bot_api, \
-            running_server(command, {**env, "TELEGRAM_API_BASE_URL": bot_api.base_url},
-                           directory / "gunicorn.log", app_url, healthy) as app, \
+            running_deployed({**env, "TELEGRAM_API_BASE_URL": bot_api.base_url},
+                             directory / "gunicorn.log", port, "--max-requests", str(MAX_REQUESTS),
+                             "--max-requests-jitter", "5") as app, \
             running_nginx(directory / "nginx", HOST, port) as nginx, \
             httpx.Client(verify=ssl.create_default_context(cafile=nginx.certificate.certificate),
                          timeout=30) as client:

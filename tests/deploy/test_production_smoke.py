@@ -34,14 +34,13 @@ from intake.storage.models import Feedback, InboundMessage, OutboundMessage, Out
 from tests.bot.telegram.fake_bot_api import TOKEN, FakeBotApi, running_fake_bot_api, text_update
 from tests.conftest import POSTGRES_URL, postgres_available
 from tests.reliability.server_gunicorn import (
-    GUNICORN,
     ROOT,
     Answer,
     Server,
     free_port,
     get,
     post,
-    running_server,
+    running_deployed,
     server_env,
 )
 from tests.webhooks.sms.fake_twilio import FakeTwilio, running_fake_twilio
@@ -148,16 +147,7 @@ def production(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         env = production_env(database_url, directory / "instance", twilio, bot_api, port)
         migrated = run_intake(env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-        base_url = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            try:
-                return get(f"{base_url}/healthz", seconds=2).status == 200
-            except OSError:
-                return False
-
-        command = [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "webhooks.wsgi:app"]
-        with running_server(command, env, directory / "gunicorn.log", base_url, healthy) as server:
+        with running_deployed(env, directory / "gunicorn.log", port) as server:
             yield Production(server, env, database_url, twilio, bot_api)
 
 

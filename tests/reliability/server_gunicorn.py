@@ -135,6 +135,26 @@ def running_server(command: Sequence[str], env: Mapping[str, str], log: Path, ba
 
 
 @contextmanager
+def running_deployed(env: Mapping[str, str], log: Path, port: int,
+                     *options: str) -> Iterator[Server]:
+    """gunicorn exactly as deploy/ starts it (``-c deploy/gunicorn.conf.py webhooks.wsgi:app``,
+    with ``options`` before the app, which override the file), on ``port`` (the env's PORT);
+    ready once ``/healthz`` answers 200."""
+    base_url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return get(f"{base_url}/healthz", seconds=2).status == 200
+        except OSError:
+            return False
+
+    command = [str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), *options,
+               "webhooks.wsgi:app"]
+    with running_server(command, env, log, base_url, healthy) as server:
+        yield server
+
+
+@contextmanager
 def running_gunicorn(env: Mapping[str, str], workdir: Path, app: str = "webhooks.wsgi:app",
                      workers: int = 3, threads: int = 4) -> Iterator[Server]:
     """Serve ``app`` with ``workers`` processes of ``threads`` threads; yields once every worker
