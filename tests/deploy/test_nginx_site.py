@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import re
 import ssl
+import time
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -48,6 +50,8 @@ TELEGRAM_SECRET = "nginx-webhook-secret_0123456789"
 MAX_REQUESTS = 20
 ROUNDS = 6   # conversations each of 12 people has in the load test: 360 requests
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+LOG_WAIT_SECONDS = 5.0
+T = TypeVar("T")
 CONVERSATION = ("The GP reception never answers the phone and I waited three weeks",
                 "YES", "4", "6", "YES")
 
@@ -71,6 +75,14 @@ class Site:
                                 content=urllib.parse.urlencode(params).encode(),
                                 headers={"Host": HOST, "X-Twilio-Signature": str(signature),
                                          "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def logged(found: Callable[[], T], seconds: float = LOG_WAIT_SECONDS) -> T:
+    """What ``found`` returns once it is truthy, or its last answer after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (answer := found()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return answer
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +177,12 @@ def test_one_request_id_in_both_logs_and_no_address_or_query_in_nginx_log(site: 
     request_id = answer.headers["x-request-id"]
     assert REQUEST_ID.match(request_id), request_id   # nginx's own, not the client's
 
-    [line] = [line for line in site.nginx.access_log.read_text().splitlines() if request_id in line]
+    # Both servers write their access line once the answer has gone: wait for it.
+    [line] = logged(lambda: [line for line in site.nginx.access_log.read_text().splitlines()
+                             if request_id in line])
     assert '"GET /healthz"' in line
     assert "127.0.0.1" not in line and "ZZ99ZZ" not in line and "postcode" not in line
-    assert request_id in site.app.output()   # gunicorn's access line carries the same id
+    assert logged(lambda: request_id in site.app.output())  # gunicorn's line has the same id
 
 
 def test_gunicorn_replacing_workers_loses_no_request_behind_nginx(site: Site) -> None:
