@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from cryptography.fernet import Fernet
@@ -37,6 +38,14 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 TEST_HASH_KEY = "test-hash-key-" + "x" * 32
 FIXED_NOW = datetime(2026, 11, 2, 10, 30, tzinfo=UTC)
+
+
+def missing_program(message: str) -> NoReturn:
+    """A system program a test drives is not installed: skipped on a developer's machine, a
+    failure in CI (CI=true), where .ci/run installs it."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @cache

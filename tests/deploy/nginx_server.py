@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.conftest import missing_program
 from tests.reliability.server_gunicorn import ROOT, free_port
 
 SITE = ROOT / "deploy" / "nginx" / "involve-intake.conf"
@@ -42,13 +42,9 @@ NGINX = shutil.which("nginx") or next(
 
 
 def nginx_or_skip() -> str:
-    """nginx's path. Without nginx the tests skip on a developer's machine and fail in CI,
-    where .ci/run installs it."""
+    """nginx's path (``missing_program`` without it)."""
     if NGINX is None:
-        message = "nginx is not installed (Debian: apt-get install nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_program("nginx is not installed (Debian: apt-get install nginx-light)")
     return NGINX
 
 
@@ -128,13 +124,19 @@ def main_config(directory: Path, site: Path) -> str:
 
 @dataclass(frozen=True)
 class Nginx:
-    http_url: str
-    https_url: str
-    host: str
+    ports: Ports
     certificate: Certificate
     access_log: Path
     error_log: Path
     config: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.http}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.ports.https}"
 
 
 def write_config(directory: Path, host: str, upstream_port: int) -> Nginx:
@@ -146,8 +148,7 @@ def write_config(directory: Path, host: str, upstream_port: int) -> Nginx:
     site.write_text(render_site(SITE.read_text("utf-8"), host, certificate, ports, access_log))
     config = directory / "nginx.conf"
     config.write_text(main_config(directory, site))
-    return Nginx(f"http://127.0.0.1:{ports.http}", f"https://127.0.0.1:{ports.https}", host,
-                 certificate, access_log, directory / "error.log", config)
+    return Nginx(ports, certificate, access_log, directory / "error.log", config)
 
 
 def check(nginx: Nginx) -> subprocess.CompletedProcess[str]:
@@ -162,10 +163,9 @@ def _command(nginx: Nginx, *args: str) -> list[str]:
             "-e", str(nginx.error_log), *args]
 
 
-def _accepting(url: str) -> bool:
-    host, port = url.rsplit("/", 1)[-1].rsplit(":", 1)
+def _accepting(port: int) -> bool:
     try:
-        with socket.create_connection((host, int(port)), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return False
@@ -177,11 +177,11 @@ def running_nginx(directory: Path, host: str, upstream_port: int) -> Iterator[Ng
     nginx = write_config(directory, host, upstream_port)
     log = directory / "nginx.out"
     with log.open("wb") as out:
-        process = subprocess.Popen([*_command(nginx, "-g", "daemon off;")], stdout=out,
+        process = subprocess.Popen(_command(nginx, "-g", "daemon off;"), stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + START_SECONDS
-        while not (_accepting(nginx.https_url) and _accepting(nginx.http_url)):
+        while not (_accepting(nginx.ports.https) and _accepting(nginx.ports.http)):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"nginx did not start:\n{log.read_text(errors='replace')}\n"
                                      f"{nginx.error_log.read_text(errors='replace')}")

@@ -69,7 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     migrated = subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", "db",
                                "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    with running_deployed(env, directory / "gunicorn.log", port) as server:
+    with running_deployed(env, directory / "gunicorn.log") as server:
         yield Served(server, directory / "metrics")
 
 

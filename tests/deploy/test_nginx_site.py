@@ -110,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     })
     with running_fake_bot_api() as bot_api, \
             running_deployed({**env, "TELEGRAM_API_BASE_URL": bot_api.base_url},
-                             directory / "gunicorn.log", port, "--max-requests", str(MAX_REQUESTS),
+                             directory / "gunicorn.log", "--max-requests", str(MAX_REQUESTS),
                              "--max-requests-jitter", "5") as app, \
             running_nginx(directory / "nginx", HOST, port) as nginx, \
             httpx.Client(verify=ssl.create_default_context(cafile=nginx.certificate.certificate),

@@ -147,7 +147,7 @@ def production(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         env = production_env(database_url, directory / "instance", twilio, bot_api, port)
         migrated = run_intake(env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-        with running_deployed(env, directory / "gunicorn.log", port) as server:
+        with running_deployed(env, directory / "gunicorn.log") as server:
             yield Production(server, env, database_url, twilio, bot_api)
 
 

@@ -9,13 +9,12 @@ it would otherwise ignore without a word: a misspelt hardening setting is a sett
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import missing_program
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "deploy" / "systemd"
@@ -29,10 +28,7 @@ SYSTEM_UNITS = next((path for path in (Path("/usr/lib/systemd/system"), Path("/l
 def systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None or SYSTEM_UNITS is None:
-        message = "systemd is not installed (Debian: apt-get install systemd)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_program("systemd is not installed (Debian: apt-get install systemd)")
     return found
 
 

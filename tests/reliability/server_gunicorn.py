@@ -135,12 +135,11 @@ def running_server(command: Sequence[str], env: Mapping[str, str], log: Path, ba
 
 
 @contextmanager
-def running_deployed(env: Mapping[str, str], log: Path, port: int,
-                     *options: str) -> Iterator[Server]:
+def running_deployed(env: Mapping[str, str], log: Path, *options: str) -> Iterator[Server]:
     """gunicorn exactly as deploy/ starts it (``-c deploy/gunicorn.conf.py webhooks.wsgi:app``,
-    with ``options`` before the app, which override the file), on ``port`` (the env's PORT);
-    ready once ``/healthz`` answers 200."""
-    base_url = f"http://127.0.0.1:{port}"
+    with ``options`` before the app, which override the file), on the env's BIND_HOST and
+    PORT as gunicorn.conf.py reads them; ready once ``/healthz`` answers 200."""
+    base_url = f"http://{env['BIND_HOST']}:{env['PORT']}"
 
     def healthy() -> bool:
         try:
