@@ -107,8 +107,9 @@ def record_answers(session: Session, contributor: Contributor, message: Incoming
             wording_version=consent.wording_version, channel=message.channel,
             inbound_message_id=inbound_id, recorded_at=now))
     # Needs stated for someone else (a carer writing on behalf of the patient) are the patient's,
-    # not the carer's, so they are not recorded against the contributor.
-    if answers.on_behalf_of:
+    # not the carer's, so they are not recorded against the contributor. With no needs stated,
+    # the needs held are not read either.
+    if answers.on_behalf_of or not answers.needs:
         return
     held = {need.need for need in contributor.needs if need.withdrawn_at is None}
     for need in answers.needs:
@@ -119,18 +120,17 @@ def record_answers(session: Session, contributor: Contributor, message: Incoming
                                      recorded_at=now))
 
 
-def known_languages(session: Session, contributor_id: int | None,
+def known_languages(session: Session, contributor: Contributor | None,
                     exclude_feedback_id: int | None = None) -> dict[str, float]:
     """What we know of a person's languages (code -> weight), for language detection: their
-    preferred language and the language tags of their recent messages (staff corrections too)."""
-    if contributor_id is None:
+    preferred language and the language tags of their recent messages (staff corrections too).
+    ``contributor``: as the caller has it already (with their address, say), not read again."""
+    if contributor is None:
         return {}
     weights: dict[str, float] = {}
-    preferred = session.scalar(select(Contributor.preferred_language)
-                               .where(Contributor.id == contributor_id))
-    if preferred:
-        weights[preferred] = PREFERRED_LANGUAGE_WEIGHT
-    recent = (select(Feedback.id).where(Feedback.contributor_id == contributor_id)
+    if contributor.preferred_language:
+        weights[contributor.preferred_language] = PREFERRED_LANGUAGE_WEIGHT
+    recent = (select(Feedback.id).where(Feedback.contributor_id == contributor.id)
               .order_by(Feedback.id.desc()).limit(LANGUAGE_HISTORY))
     if exclude_feedback_id is not None:
         recent = recent.where(Feedback.id != exclude_feedback_id)

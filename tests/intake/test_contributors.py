@@ -293,7 +293,8 @@ def feedback(runtime: Runtime, contributor_id: int | None, *languages: str,
 
 def known(runtime: Runtime, contributor_id: int | None, exclude: int | None = None) -> dict[str, float]:
     with runtime.sessions() as session:
-        return known_languages(session, contributor_id, exclude_feedback_id=exclude)
+        contributor = session.get(Contributor, contributor_id) if contributor_id else None
+        return known_languages(session, contributor, exclude_feedback_id=exclude)
 
 
 def sms(text: str, pid: str, sender: str = SENDER) -> IncomingMessage:
@@ -369,7 +370,7 @@ def test_sender_address_finds_the_person_by_address(runtime: Runtime) -> None:
 
         def sender_languages(message: IncomingMessage) -> dict[str, float]:
             sender = sender_address(session, vault, message)
-            return known_languages(session, sender.contributor_id if sender else None)
+            return known_languages(session, sender.contributor if sender else None)
 
         assert sender_languages(sms("text", "m-9")) == {"sk": 3.0}
         assert sender_languages(sms("text", "m-9", OTHER_SENDER)) == {}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy.orm import Session
 
+from intake import pipeline
 from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config
 from intake.config.schema import ServiceModelSettings
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
+from intake.ingest import Intake
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline import Taggers
 from intake.settings import Settings
@@ -183,6 +188,83 @@ def test_processing_a_known_senders_message_reads_their_address_once(runtime: Ru
     assert len(reads) == 1
     with runtime.sessions() as session:
         assert len(set(session.scalars(select(Feedback.contributor_id)))) == 1
+
+
+def test_processing_a_known_senders_message_reads_their_contributor_with_their_address(
+        runtime: Runtime) -> None:
+    """Their preferred language comes from that read too, not from a second one."""
+    runtime.intake.ingest(message(pid="a", language="pl"))
+    reads = selects_during(runtime, lambda: runtime.intake.ingest(message("Dobrze", pid="b")))
+    assert not [s for s in reads if s.split(" FROM ", 1)[1].lstrip().startswith("contributor ")]
+
+
+def test_no_needs_stated_means_the_needs_held_are_not_read(runtime: Runtime) -> None:
+    runtime.intake.ingest(message(pid="a", needs=("easy-read",)))
+    reads = selects_during(runtime, lambda: runtime.intake.ingest(message(pid="b")))
+    assert not [s for s in reads if "FROM recorded_need" in s]
+    reads = selects_during(runtime, lambda: runtime.intake.ingest(
+        message(pid="c", needs=("large-print",))))
+    assert [s for s in reads if "FROM recorded_need" in s]
+    assert count(runtime, RecordedNeed) == 2
+
+
+def selects_during(runtime: Runtime, action: Callable[[], object]) -> list[str]:
+    """The SELECT statements ``action`` sent to the database, flattened to one line each."""
+    reads: list[str] = []
+
+    def note(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            reads.append(" ".join(statement.split()))
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    return reads
+
+
+def test_on_sqlite_processing_holds_the_write_lock_only_while_it_writes(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reads, the pipeline and the choice of reference come first: meanwhile another
+    process can write (every web worker's conversation turns wait for that lock)."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    runtime.intake.ingest(message(pid="a"))   # a known sender: their address is read too
+    writable: list[bool] = []
+
+    def another_writer() -> None:
+        other = sqlite3.connect(runtime.engine.url.database or "", timeout=0,
+                                isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the write lock is held
+            other.execute("ROLLBACK")
+            writable.append(True)
+        except sqlite3.OperationalError:
+            writable.append(False)
+        finally:
+            other.close()
+
+    run, unused_reference = pipeline.run, Intake._unused_reference
+
+    def run_then_write(*args: object) -> object:
+        another_writer()
+        return run(*args)  # type: ignore[arg-type]
+
+    def reference_then_write(self: Intake, session: Session) -> str:
+        reference = unused_reference(self, session)
+        another_writer()
+        return reference
+
+    monkeypatch.setattr(pipeline, "run", run_then_write)
+    monkeypatch.setattr(Intake, "_unused_reference", reference_then_write)
+    result = runtime.intake.ingest(message("The pharmacy was great", pid="b", needs=("large-print",),
+                                           language="en"))
+    assert result.state == InboundState.PROCESSED
+    assert writable == [True, True]
+    with runtime.sessions() as session:
+        assert session.scalar(select(InboundMessage.attempts)
+                              .where(InboundMessage.id == result.inbound_id)) == 1
 
 
 def test_answers_about_the_person_are_recorded(runtime: Runtime) -> None:
