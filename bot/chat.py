@@ -37,6 +37,7 @@ from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
 from intake.signposting import record_signposting
+from intake.storage.database import one_statement_sessions
 from intake.storage.models import (
     AuditEvent,
     Consultation,
@@ -142,6 +143,9 @@ class ChatService:
         self.runtime = runtime
         self.script = script
         self.intake = runtime.intake
+        # For the reads that are one statement: on PostgreSQL, no BEGIN and no ROLLBACK, which
+        # would make psycopg forget the connection's prepared statements.
+        self._one_statement = one_statement_sessions(runtime.sessions)
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -218,7 +222,7 @@ class ChatService:
         worker that is still answering it; None if nobody has answered it yet."""
         deadline = time.monotonic() + wait
         while True:
-            with self.runtime.sessions() as session:
+            with self._one_statement() as session:
                 turn = session.scalar(_TURN_OF_MESSAGE, {"inbound_id": inbound_id})
             if turn is not None and (turn.answered_at is not None or (wait and time.monotonic() >= deadline)):
                 return ChatReply(tuple(turn.replies), duplicate=True)
@@ -461,7 +465,7 @@ class ChatService:
     # -- ending conversations ------------------------------------------------------------
     def finalise(self, conversation_id: int) -> str | None:
         """Turn a closed conversation's answers into one feedback item. Safe to repeat."""
-        with self.runtime.sessions() as session:
+        with self._one_statement() as session:
             conversation, address = session.execute(
                 select(Conversation, ContactAddress).outerjoin(ContactAddress, and_(
                     ContactAddress.channel == Conversation.channel,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
+import sqlalchemy
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -534,6 +535,23 @@ def test_on_sqlite_a_turn_holds_the_write_lock_only_while_it_writes(
     interrupted_by(chat, another_writer)
     assert phone.send("YES").replies
     assert writable == [True]
+
+
+def test_on_postgresql_ending_a_conversation_keeps_the_prepared_statements(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
+    """psycopg prepares a statement on its fifth use on a connection, and forgets them all at
+    any ROLLBACK. A conversation's end reads it in a session that commits itself, so the
+    statements every turn repeats (storing the raw message) stay prepared."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server-side prepared statements")
+    for _ in range(2):
+        for answer in (GP_FEEDBACK, "YES", "2", "SKIP", "NO"):
+            phone.send(answer)
+    with engine.connect() as connection:   # the pool's last connection: the one that answered
+        prepared = connection.scalars(sqlalchemy.text(
+            "SELECT statement FROM pg_prepared_statements")).all()
+    assert [s for s in prepared if "INSERT INTO inbound_message" in s]
+    assert rows(runtime, Feedback) == 2
 
 
 def test_an_expiry_that_meets_a_reply_does_not_fail_and_keeps_the_reply(
