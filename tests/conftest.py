@@ -5,6 +5,7 @@ fresh database (SQLite file) or a fresh schema (PostgreSQL), migrated from empty
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -173,3 +174,16 @@ def cheap_password_hashing() -> Iterator[None]:
     accounts._DUMMY_HASH = accounts._hasher.hash("not a real password")
     yield
     accounts._hasher, accounts._DUMMY_HASH = saved
+
+
+def sqlite_writable(path: str) -> bool:
+    """Whether another process could take this SQLite database's write lock right now."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # fails at once if the write lock is held
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()

@@ -4,7 +4,6 @@ conversation (finished, stopped or abandoned) kept as exactly one feedback item.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from intake.storage.models import (
     InboundMessage,
     RecordedNeed,
 )
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, sqlite_writable
 
 SCRIPT = load_script()
 SENDER = "+447700900101"
@@ -522,15 +521,7 @@ def test_on_sqlite_a_turn_holds_the_write_lock_only_while_it_writes(
     writable: list[bool] = []
 
     def another_writer() -> None:
-        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the write lock is held
-            other.execute("ROLLBACK")
-            writable.append(True)
-        except sqlite3.OperationalError:
-            writable.append(False)
-        finally:
-            other.close()
+        writable.append(sqlite_writable(engine.url.database or ""))
 
     interrupted_by(chat, another_writer)
     assert phone.send("YES").replies

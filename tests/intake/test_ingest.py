@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,7 +33,7 @@ from intake.storage.models import (
     Tag,
 )
 from intake.taggers.service_model import ServiceModel
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, sqlite_writable
 from tests.intake.taggers.synthetic_services import examples
 
 SENDER = "+447700900123"
@@ -234,16 +233,7 @@ def test_on_sqlite_processing_holds_the_write_lock_only_while_it_writes(
     writable: list[bool] = []
 
     def another_writer() -> None:
-        other = sqlite3.connect(runtime.engine.url.database or "", timeout=0,
-                                isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once if the write lock is held
-            other.execute("ROLLBACK")
-            writable.append(True)
-        except sqlite3.OperationalError:
-            writable.append(False)
-        finally:
-            other.close()
+        writable.append(sqlite_writable(runtime.engine.url.database or ""))
 
     run, unused_reference = pipeline.run, Intake._unused_reference
 
