@@ -15,7 +15,7 @@ from intake.bootstrap import Runtime, build_runtime
 from intake.config import Config
 from intake.config.schema import ServiceModelSettings
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
-from intake.ingest import Intake
+from intake.ingest import IngestResult, Intake
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline import Taggers
 from intake.settings import Settings
@@ -172,19 +172,11 @@ def test_one_person_one_contributor_across_messages(runtime: Runtime) -> None:
 def test_processing_a_known_senders_message_reads_their_address_once(runtime: Runtime) -> None:
     """Their languages, their invitations and the item's contributor all come from one read."""
     runtime.intake.ingest(message(pid="a"))
-    reads: list[str] = []
-
-    def note(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM contact_address" in statement:
-            reads.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
-        result = runtime.intake.ingest(message("The pharmacy was great", pid="b"))
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
-    assert result.state == InboundState.PROCESSED
-    assert len(reads) == 1
+    results: list[IngestResult] = []
+    reads = selects_during(runtime, lambda: results.append(
+        runtime.intake.ingest(message("The pharmacy was great", pid="b"))))
+    assert results[0].state == InboundState.PROCESSED
+    assert len([s for s in reads if "FROM contact_address" in s]) == 1
     with runtime.sessions() as session:
         assert len(set(session.scalars(select(Feedback.contributor_id)))) == 1
 
