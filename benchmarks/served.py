@@ -138,6 +138,12 @@ class Gunicorn:
         return self.log.read_text(errors="replace")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far."""
+    utime, stime, _, _ = _cpu_fields(pid)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_fields(pid: int) -> list[int]:
     """utime, stime, cutime, cstime of a process in clock ticks (fields 14 to 17 of its stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -21,9 +21,15 @@ For each database, after a short warm-up of both routes:
 Also printed: the server's CPU time per request (all gunicorn workers, from /proc) and the load
 generator's own CPU share, since both share this machine's cores.
 
+``--tagging worker`` runs the server with INTAKE_TAGGING=worker and ``intake worker`` beside it,
+as production would: a finished conversation is stored and answered at once, and the worker tags
+it. The worker's CPU time is counted in the server's, the messages still waiting for it are
+printed after each phase, and at the end the run waits (at most ``DRAIN_SECONDS``) until the
+worker has tagged them all, and prints how long that took.
+
     .venv/bin/python -m benchmarks.webhook_load [--databases sqlite,postgresql] [--workers 5]
         [--threads 4] [--concurrency 16] [--seconds 20] [--rate 200[,50,...]] [--latency-seconds 20]
-        [--rounds 2] [--warmup-seconds 5]
+        [--rounds 2] [--warmup-seconds 5] [--tagging inline|worker]
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -41,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from benchmarks.machine import describe
 from benchmarks.measure import percentile
@@ -48,14 +57,18 @@ from benchmarks.served import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     PUBLIC_BASE_URL,
+    ROOT,
     SERVICE_NUMBER,
     Gunicorn,
+    cpu_seconds,
     fresh_database,
     production_env,
     running_gunicorn,
+    stop,
 )
 from benchmarks.sms_traffic import Traffic
 from benchmarks.webhook_app import BARE_PATH
+from intake.storage.database import make_engine
 
 APP = "benchmarks.webhook_app:app"
 REAL_PATH = "/sms/twilio"
@@ -64,6 +77,8 @@ OPEN_LOOP_CONNECTIONS = 64
 THROUGHPUT_TARGET = 0.40      # real at least 40% of bare's requests per second
 P99_TARGET_MS = 100.0         # at the offered rate
 TARGET_RATE = 200.0           # requests/second
+DRAIN_SECONDS = 300.0         # the longest the run waits for the worker's backlog at the end
+INTAKE = Path(sys.executable).parent / "intake"
 
 
 @dataclass
@@ -185,16 +200,59 @@ async def open_loop(server: Gunicorn, path: str, traffic: Traffic, rate: float, 
         await asyncio.gather(*senders)
 
 
-def measured(server: Gunicorn, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
+@dataclass
+class Service:
+    """What serves the load: gunicorn, and with ``--tagging worker`` an ``intake worker``."""
+
+    server: Gunicorn
+    database_url: str
+    worker: subprocess.Popen[bytes] | None = None
+
+    def cpu_seconds(self) -> float:
+        worker = cpu_seconds(self.worker.pid) if self.worker is not None else 0.0
+        return self.server.workers_cpu_seconds() + worker
+
+    def queued(self) -> int:
+        """Messages waiting for the worker to tag them."""
+        engine = make_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return int(connection.execute(text(
+                    "SELECT count(*) FROM inbound_message WHERE state = 'queued'")).scalar_one())
+        finally:
+            engine.dispose()
+
+
+def measured(service: Service, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
     """Run one phase's coroutine, recording wall time and both sides' CPU time."""
-    server_before = server.workers_cpu_seconds()
+    server_before = service.cpu_seconds()
     client_before = time.process_time()
     started = time.perf_counter()
     asyncio.run(run)
     phase.seconds = time.perf_counter() - started
     phase.client_cpu = time.process_time() - client_before
-    phase.server_cpu = server.workers_cpu_seconds() - server_before
+    phase.server_cpu = service.cpu_seconds() - server_before
+    print(phase.row(), flush=True)
+    if service.worker is not None:
+        print(f"  waiting for the worker to tag them: {service.queued()} messages", flush=True)
     return phase
+
+
+def start_worker(env: dict[str, str], workdir: Path) -> subprocess.Popen[bytes]:
+    """``intake worker`` as production runs it (its default interval)."""
+    with (workdir / "worker.log").open("ab") as out:
+        return subprocess.Popen([str(INTAKE), "worker"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def drain(service: Service) -> str:
+    """Wait until the worker has tagged everything queued; how long it took."""
+    started = time.perf_counter()
+    while (left := service.queued()) and time.perf_counter() - started < DRAIN_SECONDS:
+        time.sleep(0.5)
+    took = time.perf_counter() - started
+    return (f"the worker tagged the backlog {took:.1f} s after the load ended" if not left
+            else f"{left} messages still waiting for the worker after {took:.0f} s")
 
 
 def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
@@ -202,29 +260,38 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
     traffic = {route: _traffic(path, seed) for seed, (route, path) in
                enumerate((("bare", BARE_PATH), ("real", REAL_PATH)))}
     paths = {"bare": BARE_PATH, "real": REAL_PATH}
-    with fresh_database(kind, workdir) as url, running_gunicorn(
-            production_env(url, workdir / f"instance-{kind}"), workdir, APP,
-            args.workers, args.threads) as server:
-        for route in ("bare", "real"):  # every worker loads what it loads lazily, both routes
-            asyncio.run(closed_loop(server, paths[route], traffic[route], args.concurrency,
-                                    args.warmup_seconds, None))
-        for _ in range(args.rounds):
-            for route in ("bare", "real"):
-                phase = Phase(kind, route, "closed", f"c={args.concurrency}")
-                phases.append(measured(server, phase, closed_loop(
-                    server, paths[route], traffic[route], args.concurrency, args.seconds, phase)))
-                print(phase.row(), flush=True)
-        for rate in args.rate:
-            for route in ("bare", "real"):
-                phase = Phase(kind, route, "open", f"{rate:g}/s")
-                phases.append(measured(server, phase, open_loop(
-                    server, paths[route], traffic[route], rate, args.latency_seconds, phase)))
-                print(phase.row(), flush=True)
-        replaced = server.output().count("Booting worker")
+    drained = ""
+    with fresh_database(kind, workdir) as url:
+        env = production_env(url, workdir / f"instance-{kind}", INTAKE_TAGGING=args.tagging)
+        with running_gunicorn(env, workdir, APP, args.workers, args.threads) as server:
+            service = Service(server, url, start_worker(env, workdir)
+                              if args.tagging == "worker" else None)
+            try:
+                for route in ("bare", "real"):  # every worker loads what it loads lazily
+                    asyncio.run(closed_loop(server, paths[route], traffic[route],
+                                            args.concurrency, args.warmup_seconds, None))
+                for _ in range(args.rounds):
+                    for route in ("bare", "real"):
+                        phase = Phase(kind, route, "closed", f"c={args.concurrency}")
+                        phases.append(measured(service, phase, closed_loop(
+                            server, paths[route], traffic[route], args.concurrency,
+                            args.seconds, phase)))
+                for rate in args.rate:
+                    for route in ("bare", "real"):
+                        phase = Phase(kind, route, "open", f"{rate:g}/s")
+                        phases.append(measured(service, phase, open_loop(
+                            server, paths[route], traffic[route], rate, args.latency_seconds,
+                            phase)))
+                if service.worker is not None:
+                    drained = f"; {drain(service)}"
+            finally:
+                if service.worker is not None:
+                    stop(service.worker)
+            replaced = server.output().count("Booting worker")
     real = traffic["real"]
     print(f"{kind}: real traffic sent {dict(real.counts)}; retried deliveries answered "
           f"differently from the first: {real.retries_differing}; workers booted (incl. "
-          f"replacements after max_requests): {replaced}")
+          f"replacements after max_requests): {replaced}{drained}")
     return phases
 
 
@@ -266,12 +333,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0, help="each open-loop phase")
     parser.add_argument("--rounds", type=int, default=2, help="closed-loop bare/real pairs")
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument("--tagging", default="inline", choices=("inline", "worker"),
+                        help="INTAKE_TAGGING; worker also runs `intake worker` beside the server")
     args = parser.parse_args(argv)
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
 
     print(describe().line())
     print(f"server: gunicorn -c deploy/gunicorn.conf.py {APP}; WEB_CONCURRENCY={args.workers} "
-          f"WEB_THREADS={args.threads}; INTAKE_ENV=production")
+          f"WEB_THREADS={args.threads}; INTAKE_ENV=production; INTAKE_TAGGING={args.tagging}"
+          + ("; `intake worker` beside it (its CPU counted in the server's)"
+             if args.tagging == "worker" else ""))
     rates = ",".join(f"{rate:g}" for rate in args.rate)
     print(f"load: httpx from this process to 127.0.0.1; closed loop {args.concurrency} "
           f"connections x {args.seconds:g} s x {args.rounds} rounds; open loop {rates} "

@@ -464,7 +464,8 @@ class ChatService:
 
     # -- ending conversations ------------------------------------------------------------
     def finalise(self, conversation_id: int) -> str | None:
-        """Turn a closed conversation's answers into one feedback item. Safe to repeat."""
+        """Turn a closed conversation's answers into one feedback item (or queue them to become
+        one); its reference. Safe to repeat."""
         with self._one_statement() as session:
             conversation, address = session.execute(
                 select(Conversation, ContactAddress).outerjoin(ContactAddress, and_(
@@ -477,7 +478,10 @@ class ChatService:
             sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
             message = self._as_feedback(conversation, state, sender)
         # The feedback is linked to its conversation in the transaction that stores it
-        # (``conversation_id`` in the message's metadata).
+        # (``conversation_id`` in the message's metadata). With INTAKE_TAGGING=worker it is
+        # stored for `intake worker` to tag, and the person is given its reference now.
+        if self.runtime.settings.tagging == "worker":
+            return self.intake.queue(message).reference
         return self.intake.ingest(message).reference
 
     def _as_feedback(self, conversation: Conversation, state: ChatState,

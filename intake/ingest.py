@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 PIPELINE_ACTOR = "pipeline"
 # Ids per IN (...) look-up: well inside every database's limit on bound parameters.
 LOOKUP_CHUNK = 500
+# In a queued message's metadata: the reference its item will have, given to the person at once.
+RESERVED_REFERENCE = "reserved_reference"
+# Queued messages one `intake worker` claims and processes at a time (one transaction).
+QUEUE_BATCH = 50
 T = TypeVar("T")
 
 
@@ -120,11 +124,13 @@ class Intake:
         self.clock = clock
 
     # -- the raw inbox ---------------------------------------------------------------------
-    def receive(self, message: IncomingMessage) -> tuple[int, bool]:
+    def receive(self, message: IncomingMessage,
+                state: InboundState = InboundState.RECEIVED) -> tuple[int, bool]:
         """Store the raw message and commit. Returns (inbound id, whether it was a duplicate).
         One INSERT that commits itself on PostgreSQL (``one_statement_sessions``): 3-4% of an
-        SMS turn's time in process."""
+        SMS turn's time in process. ``state``: QUEUED leaves it for `intake worker` (``queue``)."""
         record = self._inbound_record(message, self.clock())
+        record.state = state
         with self._one_statement() as session:
             session.add(record)
             try:
@@ -268,7 +274,7 @@ class Intake:
             try:
                 context, sender = self._with_sender(session, message, self.context(session))
                 draft = pipeline.run(message, context)
-                reference = self._unused_reference(session)
+                reference = self._reference_for(session, message)
                 record.attempts += 1
                 feedback = self._store(session, record, message, draft, reference, sender)
                 session.flush()
@@ -380,7 +386,8 @@ class Intake:
                 alone.append(record.id)
                 continue
             now = self.clock()
-            item = NewItem(record, message, draft, references.pop(), now,
+            item = NewItem(record, message, draft, reserved_reference(message) or references.pop(),
+                           now,
                            self._contributor(session, record, message, now, sender),
                            self._consultation_id(session, message, consultations))
             done.append(item)
@@ -585,6 +592,18 @@ class Intake:
     def _unused_reference(self, session: Session) -> str:
         return self._unused_references(session, 1)[0]
 
+    def _reference_for(self, session: Session, message: IncomingMessage) -> str:
+        """The reference the person was given when the message was queued, else a new one.
+        (A reserved one taken meanwhile, a chance of about one in 600 million per item, gives
+        way to a new one rather than failing the message again at every try.)"""
+        reserved = reserved_reference(message)
+        if reserved is not None and session.scalar(
+                select(Feedback.id).where(Feedback.reference == reserved)) is None:
+            return reserved
+        if reserved is not None:
+            log.warning("inbound message's reserved reference was taken: it gets a new one")
+        return self._unused_reference(session)
+
     @staticmethod
     def _new_references(count: int, taken: set[str]) -> list[str]:
         """``count`` different references, none in ``taken`` (to which they are added)."""
@@ -648,6 +667,45 @@ class Intake:
         return links
 
     # -- reprocessing ----------------------------------------------------------------------
+    # -- tagging in `intake worker` (INTAKE_TAGGING=worker) ----------------------------------
+    def queue(self, message: IncomingMessage) -> IngestResult:
+        """Store the message for `intake worker` to tag and route (``process_queued``), with the
+        reference its item will have, so the person is given it at once. What Twilio asks of a
+        webhook: answer fast, tag later. A repeated delivery gets the first one's reference, or
+        its outcome once processed."""
+        with self._one_statement() as session:
+            reference = self._unused_reference(session)
+        message = replace(message, metadata={**message.metadata, RESERVED_REFERENCE: reference})
+        inbound_id, duplicate = self.receive(message, InboundState.QUEUED)
+        if not duplicate:
+            return IngestResult(inbound_id, InboundState.QUEUED, reference=reference)
+        with self._one_statement() as session:
+            record = session.get_one(InboundMessage, inbound_id)
+            result = self._existing_result(session, record) or IngestResult(
+                inbound_id, InboundState(record.state), error=record.error,
+                reference=reserved_reference(message_from_json(
+                    self.vault.decrypt(record.payload_encrypted))))
+        return replace(result, duplicate=True)
+
+    def process_queued(self, limit: int = QUEUE_BATCH) -> list[IngestResult]:
+        """Process up to ``limit`` queued messages, oldest first, as one batch.
+
+        They are claimed first (set back to received) in a transaction of their own, skipping
+        rows another worker has locked, so several workers never take the same message; a
+        worker that dies after claiming leaves them received, for `intake reprocess --failed`.
+        """
+        with self.sessions.begin() as session:
+            oldest = list(session.scalars(
+                select(InboundMessage.id).where(InboundMessage.state == InboundState.QUEUED)
+                .order_by(InboundMessage.id).limit(limit).with_for_update(skip_locked=True)))
+            # Only what is still queued: SQLite has no row locks, so another worker may have
+            # claimed some of them between the read and this write.
+            ids = sorted(session.scalars(
+                update(InboundMessage).where(InboundMessage.id.in_(oldest),
+                                             InboundMessage.state == InboundState.QUEUED)
+                .values(state=InboundState.RECEIVED).returning(InboundMessage.id))) if oldest else []
+        return self.process_many(ids) if ids else []
+
     def pending_inbound(self, include_rejected: bool = False) -> list[int]:
         """Inbound messages that never became feedback: failed, or received and left behind."""
         states = [InboundState.FAILED, InboundState.RECEIVED]
@@ -710,3 +768,9 @@ class Intake:
                 return message_from_json(self.vault.decrypt(record.payload_encrypted))
         return IncomingMessage(channel=feedback.channel, provider_message_id=feedback.reference,
                                text=feedback.text, received_at=feedback.received_at)
+
+
+def reserved_reference(message: IncomingMessage) -> str | None:
+    """The reference a queued message's item was promised (``Intake.queue``), if any."""
+    reserved = message.metadata.get(RESERVED_REFERENCE)
+    return reserved if isinstance(reserved, str) else None

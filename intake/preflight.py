@@ -31,7 +31,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from intake.config import CONFIG_DIR_VARIABLE, PACKAGE_CONFIG_DIR, ConfigError, load_config
 from intake.observability.logs import FORMATS, LEVELS
-from intake.settings import REQUIRED_IN_PRODUCTION, instance_from_env
+from intake.settings import REQUIRED_IN_PRODUCTION, SettingsError, instance_from_env, tagging_from_env
 from intake.storage import migrate
 from intake.storage.database import normalise_url
 
@@ -151,6 +151,20 @@ def check_scale(env: Mapping[str, str], workers: int) -> list[Finding]:
                                  f"Rate limits are counted in memory by each of the {workers} web workers, "
                                  "so they are that many times looser; set RATELIMIT_STORAGE_URI=redis://..."))
     return findings
+
+
+def check_tagging(env: Mapping[str, str]) -> list[Finding]:
+    """``INTAKE_TAGGING``: a value start-up accepts, and, set to worker outside production
+    (where the deploy runs no `intake worker` for you), a reminder that one must run."""
+    try:
+        tagging = tagging_from_env(env)
+    except SettingsError as exc:
+        return [_error("tagging-invalid", str(exc))]
+    if tagging == "worker" and _value(env, "INTAKE_ENV") != "production":
+        return [_warning("tagging-needs-worker",
+                         "INTAKE_TAGGING=worker: feedback from conversations waits for `intake worker` "
+                         "to tag it; run it beside `intake serve`, or leave INTAKE_TAGGING unset.")]
+    return []
 
 
 def connections_needed(workers: int, threads: int) -> int:
@@ -363,6 +377,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
                                                               "of web worker processes, e.g. 4."))
             workers = 1
     findings += check_scale(env, workers)
+    findings += check_tagging(env)
     findings += check_database(env)
     findings += check_connections(env, workers)
     findings += check_configuration_files(env)

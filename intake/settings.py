@@ -18,6 +18,10 @@ from typing import Literal
 from intake.privacy.vault import ContactVault
 
 Environment = Literal["development", "production", "test"]
+# Where a finished conversation is tagged and routed: in the request that ends it (the default,
+# and all `intake serve` runs), or by `intake worker`, which lets the webhook answer at once.
+Tagging = Literal["inline", "worker"]
+TAGGING_CHOICES: tuple[Tagging, ...] = ("inline", "worker")
 DEFAULT_INSTANCE = Path("instance")
 REQUIRED_IN_PRODUCTION = {
     "DATABASE_URL": "e.g. postgresql://intake:PASSWORD@db.internal:5432/intake",
@@ -43,6 +47,7 @@ class Settings:
     instance_path: Path
     # Learned models (`intake train`): derived from restricted feedback text, so kept with the data.
     models_dir: Path
+    tagging: Tagging = "inline"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -53,6 +58,7 @@ class Settings:
             raise SettingsError(
                 f"INTAKE_ENV={environment!r}: use development, production or test.")
         instance = Path(env.get("INTAKE_INSTANCE_PATH") or instance_path or DEFAULT_INSTANCE)
+        tagging = tagging_from_env(env)
         if environment == "production":
             missing = [f"  {name}: {hint}" for name, hint in REQUIRED_IN_PRODUCTION.items()
                        if not env.get(name, "").strip()]
@@ -72,12 +78,25 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             instance_path=instance,
             models_dir=models_dir_from_env(env, instance),
+            tagging=tagging,
         )
         settings.vault()  # validates the keys now, with a clear message
         return settings
 
     def vault(self) -> ContactVault:
         return ContactVault(self.encryption_keys, self.hash_key)
+
+
+def tagging_from_env(environ: Mapping[str, str] | None = None) -> Tagging:
+    """``INTAKE_TAGGING``: inline (the default) or worker."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("INTAKE_TAGGING", "").strip().lower() or "inline"
+    for choice in TAGGING_CHOICES:
+        if chosen == choice:
+            return choice
+    raise SettingsError(f"INTAKE_TAGGING={env.get('INTAKE_TAGGING')!r}: use inline (feedback is "
+                        "tagged in the request that ends a conversation) or worker (by "
+                        "`intake worker`, which must then run).")
 
 
 def instance_from_env(environ: Mapping[str, str] | None = None) -> Path:

@@ -35,4 +35,7 @@ def serve(host: str, port: int, threads: int) -> None:
                    f"  SMS delivery reports: {runtime.settings.public_base_url}/sms/twilio/status\n"
                    f"  Database: {database}\n"
                    "Press Ctrl+C to stop.")
+        if runtime.settings.tagging == "worker":
+            click.echo("INTAKE_TAGGING=worker: feedback from conversations is tagged when "
+                       "`intake worker` runs; start it beside this.", err=True)
         waitress.serve(app, host=host, port=port, threads=threads, ident="involve-intake")

@@ -32,12 +32,25 @@ def load_senders(runtime: Runtime) -> dict[str, Sender]:
     return senders
 
 
-def run_cycle(runtime: Runtime, worker: OutboxWorker) -> DeliveryReport:
+def run_cycle(runtime: Runtime, worker: OutboxWorker) -> tuple[int, DeliveryReport]:
+    """One cycle: the periodic jobs, tagging what is queued, sending; (messages tagged, what
+    was sent)."""
     for plugin in entry_points(group="intake.periodic"):
         plugin.load()(runtime)
+    tagged = tag_queued(runtime)
     report = worker.run_once()
     release_freed_memory()  # what building the taggers (first closed conversation) freed
-    return report
+    return tagged, report
+
+
+def tag_queued(runtime: Runtime) -> int:
+    """Tag and route every message queued for the worker (INTAKE_TAGGING=worker, and
+    conversations the periodic jobs just closed), in batches; how many were processed. Runs
+    whatever the setting, so switching it back to inline leaves nothing behind."""
+    done = 0
+    while batch := runtime.intake.process_queued():
+        done += len(batch)
+    return done
 
 
 def describe(report: DeliveryReport) -> str:
@@ -58,7 +71,8 @@ def make_worker(runtime: Runtime, senders: dict[str, Sender]) -> OutboxWorker:
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between cycles.")
 def worker(once: bool, interval: float) -> None:
-    """Send queued messages (with retries and back-off) and close idle conversations.
+    """Send queued messages (with retries and back-off), close idle conversations and tag the
+    feedback queued for it (INTAKE_TAGGING=worker).
 
     With --once, a summary for the person (or cron job) that ran it. As a service, log lines
     (JSON in production): what it sends on, then a line for each cycle that did something."""
@@ -68,11 +82,16 @@ def worker(once: bool, interval: float) -> None:
         outbox = make_worker(runtime, senders)
         if once:
             click.echo(f"Sending on: {channels}.")
-            click.echo(describe(run_cycle(runtime, outbox)))
+            tagged, report = run_cycle(runtime, outbox)
+            if tagged:
+                click.echo(f"Tagged {tagged} queued message(s).")
+            click.echo(describe(report))
             return
         log.info("worker started; sending on: %s", channels, extra={"channels": sorted(senders)})
         while True:
-            report = run_cycle(runtime, outbox)
+            tagged, report = run_cycle(runtime, outbox)
+            if tagged:
+                log.info("tagged %d queued message(s)", tagged, extra={"tagged": tagged})
             if report != DeliveryReport():
                 log.info(describe(report), extra=asdict(report))
             time.sleep(interval)

@@ -74,10 +74,10 @@ class DatabaseCollector:
                 .where(OutboundMessage.status == OutboundStatus.SENDING,
                        OutboundMessage.updated_at <= now - STUCK_AFTER)
                 .group_by(OutboundMessage.channel)).all()
-            inbound_failed = session.execute(
-                select(InboundMessage.channel, func.count())
-                .where(InboundMessage.state == InboundState.FAILED)
-                .group_by(InboundMessage.channel)).all()
+            inbound = session.execute(
+                select(InboundMessage.channel, InboundMessage.state, func.count())
+                .where(InboundMessage.state.in_([InboundState.FAILED, InboundState.QUEUED]))
+                .group_by(InboundMessage.channel, InboundMessage.state)).all()
         channels = sorted({*self.channels, *(row[0] for row in by_state), *(row[0] for row in stuck),
                            *(row[0] for row in oldest_due)})
 
@@ -117,6 +117,12 @@ class DatabaseCollector:
             "intake_inbound_failed_messages",
             "Inbox messages whose processing failed, by channel; `intake reprocess --failed` "
             "completes them.", labels=["channel"])
-        for channel, count in inbound_failed:
-            failed.add_metric([channel], count)
+        queued = GaugeMetricFamily(
+            "intake_inbound_queued_messages",
+            "Inbox messages waiting for `intake worker` to tag them (INTAKE_TAGGING=worker), by "
+            "channel. Growing means no worker is running, or it cannot keep up.",
+            labels=["channel"])
+        for channel, state, count in inbound:
+            (failed if state == InboundState.FAILED else queued).add_metric([channel], count)
         yield failed
+        yield queued

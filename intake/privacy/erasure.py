@@ -30,7 +30,7 @@ from intake.storage.models import (
 
 ERASED = "[erased at the person's request]"
 UNSENT = (OutboundStatus.QUEUED, OutboundStatus.SENDING)
-UNFINISHED = (InboundState.RECEIVED, InboundState.FAILED)
+UNFINISHED = (InboundState.RECEIVED, InboundState.QUEUED, InboundState.FAILED)
 
 
 @dataclass

@@ -38,3 +38,21 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
                          rf"p99 {NUMBER} ms, \d+ errors", done.stdout, re.M)
     assert re.search(r"retried deliveries answered differently from the first: 0", done.stdout)
     assert lines[-1].startswith("after: machine: ")
+
+
+def test_with_tagging_in_the_worker_it_runs_one_and_waits_for_its_backlog() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.webhook_load", "--databases", "sqlite", "--workers", "2",
+         "--threads", "2", "--concurrency", "4", "--seconds", "2", "--rate", "20",
+         "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5",
+         "--tagging", "worker"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "INTAKE_TAGGING=worker; `intake worker` beside it" in done.stdout
+    waiting = re.findall(r"^  waiting for the worker to tag them: (\d+) messages$", done.stdout, re.M)
+    assert len(waiting) == 4                       # after each of the four phases
+    assert re.search(rf"the worker tagged the backlog {NUMBER} s after the load ended$",
+                     done.stdout, re.M)
+    ended = re.search(r"'conversations ended': (\d+)", done.stdout)
+    assert ended is not None and int(ended.group(1)) > 0   # there was feedback to tag

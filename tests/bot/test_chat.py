@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import count
 
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from bot.chat import ChatMessage, ChatReply, ChatService
 from bot.script import load_script
-from intake.bootstrap import Runtime
+from intake.bootstrap import Runtime, build_runtime
+from intake.config import Config
 from intake.demo import DEMO_CONSULTATION_SLUG, seed_demo
 from intake.message import IncomingMessage, message_from_json
+from intake.settings import Settings
 from intake.storage.models import (
     AuditEvent,
     ConsentRecord,
@@ -193,6 +196,51 @@ def test_a_repeated_last_message_repeats_the_thanks_without_a_second_feedback(
     assert last.reference is not None and last.reference in again.replies[0]
     assert rows(runtime, Feedback) == 1
     assert len(conversations(runtime)) == 1
+
+
+@pytest.fixture
+def worker_runtime(settings: Settings, config: Config, engine: Engine) -> Runtime:
+    """The runtime with INTAKE_TAGGING=worker: conversations are tagged by `intake worker`."""
+    runtime = build_runtime(settings=replace(settings, tagging="worker"), config=config,
+                            engine=engine)
+    runtime.intake.clock = lambda: FIXED_NOW
+    return runtime
+
+
+def test_with_tagging_in_the_worker_the_thanks_quotes_the_reference_the_item_gets_later(
+        worker_runtime: Runtime) -> None:
+    runtime = worker_runtime
+    phone = Phone(ChatService(runtime, SCRIPT))
+    for text in (GP_FEEDBACK, "YES", "2", "1 3"):
+        phone.send(text)
+    last = phone.send("YES", pid="SM-last")
+    assert last.reference is not None
+    assert last.replies == (SCRIPT.prompt("en", "thanks", reference=last.reference),)
+    assert rows(runtime, Feedback) == 0 and conversations(runtime)[0].status == "completed"
+    again = phone.send("YES", pid="SM-last")
+    assert again.duplicate and again.replies == last.replies
+
+    (done,) = runtime.intake.process_queued()
+
+    item = only_feedback(runtime)
+    assert done.reference == item.reference == last.reference
+    assert item.text == GP_FEEDBACK and item.fft_rating == "good"
+    assert active_tags(item, "service") == {"gp"} and active_tags(item, "language") == {"en"}
+    assert conversations(runtime)[0].feedback_id == item.id
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(RecordedNeed.need))) == {"interpreter", "easy-read"}
+        assert session.scalar(select(ConsentRecord.purpose)) == "follow-up"
+
+
+def test_with_tagging_in_the_worker_an_expired_conversation_is_queued_too(
+        worker_runtime: Runtime) -> None:
+    chat = ChatService(worker_runtime, SCRIPT)
+    Phone(chat).send(GP_FEEDBACK)
+    set_clock(worker_runtime, FIXED_NOW + IDLE + timedelta(minutes=1))
+    (reference,) = chat.expire_idle()
+    assert reference is not None and rows(worker_runtime, Feedback) == 0
+    assert [r.reference for r in worker_runtime.intake.process_queued()] == [reference]
+    assert only_feedback(worker_runtime).reference == reference
 
 
 def test_stop_opts_out_and_keeps_the_partial_answers_as_feedback(runtime: Runtime, phone: Phone) -> None:

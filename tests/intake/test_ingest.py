@@ -367,3 +367,93 @@ def test_a_broken_service_model_file_never_loses_a_message(
     assert learned.reference is not None and keyword.reference is not None
     assert active(runtime, learned.reference, "service") == set()  # waits for a person
     assert active(runtime, keyword.reference, "service") == {"gp"}
+
+
+# -- tagging in `intake worker` (INTAKE_TAGGING=worker) ----------------------------------------
+
+def test_a_queued_message_keeps_its_reference_until_the_worker_makes_it_feedback(
+        runtime: Runtime) -> None:
+    queued = runtime.intake.queue(message())
+    assert queued.state == InboundState.QUEUED and queued.feedback_id is None
+    assert queued.reference is not None and queued.reference.startswith("FB-")
+    assert count(runtime, Feedback) == 0
+
+    (done,) = runtime.intake.process_queued()
+
+    assert (done.inbound_id, done.state, done.reference) == (
+        queued.inbound_id, InboundState.PROCESSED, queued.reference)
+    assert active(runtime, queued.reference, "service") == {"gp"}
+    assert runtime.intake.process_queued() == []
+    assert count(runtime, Feedback) == 1
+
+
+def test_a_repeated_queued_delivery_gets_the_first_reference_before_and_after_tagging(
+        runtime: Runtime) -> None:
+    first = runtime.intake.queue(message())
+    again = runtime.intake.queue(message())
+    assert again.duplicate and (again.state, again.reference) == (InboundState.QUEUED,
+                                                                  first.reference)
+    runtime.intake.process_queued()
+    later = runtime.intake.queue(message())
+    assert later.duplicate and (later.state, later.reference) == (InboundState.PROCESSED,
+                                                                  first.reference)
+    assert later.feedback_id is not None
+    assert count(runtime, Feedback) == 1 and count(runtime, InboundMessage) == 1
+
+
+def test_the_worker_processes_queued_messages_in_batches_oldest_first(runtime: Runtime) -> None:
+    queued = [runtime.intake.queue(message(f"text {n} about my GP", pid=f"q-{n}"))
+              for n in range(5)]
+    first = runtime.intake.process_queued(limit=3)
+    rest = runtime.intake.process_queued(limit=3)
+    assert [r.inbound_id for r in first] == [q.inbound_id for q in queued[:3]]
+    assert [r.inbound_id for r in rest] == [q.inbound_id for q in queued[3:]]
+    assert [r.reference for r in first + rest] == [q.reference for q in queued]
+    assert count(runtime, Feedback) == 5
+
+
+def test_concurrent_workers_each_claim_a_queued_message_once(runtime: Runtime) -> None:
+    for n in range(8):
+        runtime.intake.queue(message(f"text {n} about my GP", pid=f"q-{n}"))
+
+    def work() -> list[int]:
+        done: list[int] = []
+        while batch := runtime.intake.process_queued(limit=2):
+            done += [r.inbound_id for r in batch]
+        return done
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        shares = [f.result() for f in [pool.submit(work) for _ in range(2)]]
+    claimed = shares[0] + shares[1]
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 8
+    assert count(runtime, Feedback) == 8
+
+
+def test_a_worker_that_dies_after_claiming_leaves_the_message_for_reprocess(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    queued = runtime.intake.queue(message())
+
+    def crash(inbound_ids: object) -> list[IngestResult]:
+        raise RuntimeError("the worker was killed")
+
+    monkeypatch.setattr(runtime.intake, "process_many", crash)
+    with pytest.raises(RuntimeError):
+        runtime.intake.process_queued()
+    monkeypatch.undo()
+
+    assert runtime.intake.process_queued() == []      # claimed: not taken again by a worker
+    assert runtime.intake.pending_inbound() == [queued.inbound_id]
+    assert runtime.intake.retry(queued.inbound_id).reference == queued.reference
+
+
+def test_a_reserved_reference_taken_meanwhile_gives_way_to_a_new_one(runtime: Runtime) -> None:
+    queued = runtime.intake.queue(message())
+    other = runtime.intake.ingest(message("The dentist was lovely", pid="m-2"))
+    with runtime.sessions.begin() as session:
+        session.get_one(Feedback, other.feedback_id).reference = queued.reference
+
+    (done,) = runtime.intake.process_queued()
+
+    assert done.state == InboundState.PROCESSED
+    assert done.reference is not None and done.reference not in (queued.reference, None)
+    assert count(runtime, Feedback) == 2

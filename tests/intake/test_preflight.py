@@ -147,6 +147,18 @@ def test_sqlite_behind_several_web_workers_is_a_warning(tmp_path: Path) -> None:
     assert preflight.check_scale(production(RATELIMIT_STORAGE_URI="redis://cache:6379"), workers=3) == []
 
 
+def test_tagging_in_the_worker_is_checked_and_outside_production_needs_a_worker_started(
+        tmp_path: Path) -> None:
+    development = {"INTAKE_INSTANCE_PATH": str(tmp_path)}
+    assert preflight.check_tagging(development) == []
+    assert preflight.check_tagging(production(INTAKE_TAGGING="worker")) == []
+    assert found(preflight.check_tagging({**development, "INTAKE_TAGGING": "worker"})) == {
+        "tagging-needs-worker": "warning"}
+    (bad,) = preflight.check_tagging(production(INTAKE_TAGGING="soon"))
+    assert (bad.level, bad.check) == ("error", "tagging-invalid") and "use inline" in bad.message
+    assert "tagging-invalid" in found(preflight.run_checks(production(INTAKE_TAGGING="soon")))
+
+
 def test_rate_limits_in_memory_behind_several_workers_is_a_warning() -> None:
     assert found(preflight.check_scale(production(), workers=4)) == {"rate-limits-per-worker": "warning"}
     assert preflight.check_scale(production(), workers=1) == []

@@ -263,3 +263,14 @@ def test_the_models_directory_can_be_chosen(instance: Path, tmp_path: Path) -> N
     settings = Settings.from_env(development_env(instance, INTAKE_MODELS_DIR=str(chosen)))
     assert settings.models_dir == chosen
     assert models_dir_from_env({"INTAKE_MODELS_DIR": str(chosen)}) == chosen
+
+
+def test_tagging_is_inline_unless_intake_tagging_says_worker(instance: Path) -> None:
+    assert Settings.from_env(development_env(instance)).tagging == "inline"
+    assert Settings.from_env(development_env(instance, INTAKE_TAGGING=" Worker ")).tagging == "worker"
+    assert Settings.from_env(development_env(instance, INTAKE_TAGGING="inline")).tagging == "inline"
+
+
+def test_an_unknown_tagging_choice_is_refused_with_the_choices(instance: Path) -> None:
+    with pytest.raises(SettingsError, match=r"INTAKE_TAGGING='later': use inline .* or worker"):
+        Settings.from_env(development_env(instance, INTAKE_TAGGING="later"))

@@ -13,6 +13,7 @@ from intake.storage.base import Base, utcnow
 
 class InboundState(StrEnum):
     RECEIVED = "received"    # stored, not yet processed (or a worker died while processing)
+    QUEUED = "queued"        # stored for `intake worker` to tag (INTAKE_TAGGING=worker)
     PROCESSED = "processed"  # became feedback
     REJECTED = "rejected"    # the input cannot become feedback (too long, empty); error says why
     FAILED = "failed"        # processing crashed; `intake reprocess --failed` retries it

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from intake.bootstrap import Runtime
 from intake.cli import main
 from intake.contributors import contributor_for
+from intake.message import IncomingMessage
 from intake.outbox import enqueue
-from intake.storage.models import OutboundMessage, OutboundStatus
+from intake.storage.models import Feedback, OutboundMessage, OutboundStatus
 from tests.conftest import settings_env
 from tests.webhooks.sms.fake_twilio import FakeTwilio
 
@@ -133,3 +134,20 @@ def test_as_a_service_the_worker_logs_what_it_sends_on_and_each_busy_cycle(
     assert lines == [("worker started; sending on: sms", None),
                      ("sent 1, retrying 0, failed 0, cancelled 0", 1)]
     assert PATIENT not in caplog.text
+
+
+def test_the_worker_tags_feedback_queued_for_it_and_says_how_much(
+        runtime: Runtime, env: dict[str, str | None]) -> None:
+    references = [runtime.intake.queue(IncomingMessage(
+        channel="sms", provider_message_id=f"conversation-{n}", sender=PATIENT,
+        text="My GP surgery never answers the phone")).reference for n in range(3)]
+
+    result = run_worker({**env, "INTAKE_TAGGING": "worker"})
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Sending on: no channel is configured.", "Tagged 3 queued message(s).",
+        "sent 0, retrying 0, failed 0, cancelled 0"]
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Feedback.reference))) == set(references)
+    assert "Tagged" not in run_worker(env).output   # nothing left; and tagged whatever the setting

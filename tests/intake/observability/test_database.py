@@ -85,6 +85,18 @@ def test_inbox_messages_that_failed_are_counted_by_channel(runtime: Runtime) -> 
     assert figures[("intake_inbound_failed_messages", (("channel", "web"),))] == 2
 
 
+def test_inbox_messages_waiting_for_the_worker_to_tag_them_are_counted_by_channel(
+        runtime: Runtime) -> None:
+    for pid in ("q-1", "q-2"):
+        runtime.intake.queue(IncomingMessage("sms", pid, "My GP never answers"))
+    runtime.intake.queue(IncomingMessage("web", "q-3", "My GP never answers"))
+    figures = scrape(collector(runtime))
+    assert figures[("intake_inbound_queued_messages", (("channel", "sms"),))] == 2
+    assert figures[("intake_inbound_queued_messages", (("channel", "web"),))] == 1
+    runtime.intake.process_queued()
+    assert not any(name == "intake_inbound_queued_messages" for name, _ in scrape(collector(runtime)))
+
+
 def test_a_database_that_does_not_answer_is_reported_not_raised(tmp_path: object) -> None:
     engine = create_engine("postgresql+psycopg://nobody:wrong@127.0.0.1:1/none",
                            connect_args={"connect_timeout": 2})

@@ -51,6 +51,15 @@ def test_a_message_is_counted_once_and_its_repeat_as_a_duplicate(runtime: Runtim
         before[0] + 1, before[1] + 1, before[2] + 1)
 
 
+def test_a_queued_message_is_counted_as_finished_once_the_worker_processes_it(
+        runtime: Runtime) -> None:
+    before = (received("false"), finished("processed"), finished("queued"))
+    runtime.intake.queue(message("q-1"))
+    assert (received("false"), finished("processed")) == (before[0] + 1, before[1])
+    runtime.intake.process_queued()
+    assert (finished("processed"), finished("queued")) == (before[1] + 1, before[2])
+
+
 def test_an_imports_batch_is_counted_as_one_by_one(runtime: Runtime) -> None:
     """Three new messages, one of them twice in the batch, one already stored: what receiving
     each in turn would count."""

@@ -260,3 +260,20 @@ def test_after_erasure_reprocessing_skips_the_message_and_the_number_starts_afre
                              now=FIXED_NOW)
         assert (again.feedback_items, again.contact_addresses, again.messages_received,
                 again.person_record) == (0, 0, 0, 0)
+
+
+def test_feedback_waiting_for_the_worker_is_erased_and_never_tagged(runtime: Runtime) -> None:
+    build_person(runtime, ADA, add_staff(runtime, "admin"), add_tracker_item(runtime))
+    queued = runtime.intake.queue(IncomingMessage(
+        channel="sms", provider_message_id="conversation-ada", text="The dentist never rang back",
+        sender=ADA.phone))
+    key = parse_key("phone", ADA.phone)
+    with runtime.sessions.begin() as session:
+        person = find_person(session, runtime.intake.vault, key)
+        erase_person(session, person, key, actor=ACTOR, now=FIXED_NOW)
+
+    assert runtime.intake.process_queued() == []
+    with runtime.sessions() as session:
+        message = session.get_one(InboundMessage, queued.inbound_id)
+        assert (message.state, message.payload_encrypted) == ("ignored", "")
+        assert session.scalar(select(Feedback).where(Feedback.reference == queued.reference)) is None
