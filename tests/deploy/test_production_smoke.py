@@ -71,11 +71,11 @@ class Production:
         """The `intake` command as an operator runs it, with the service's environment."""
         return run_intake(self.env, *args)
 
-    def sms(self, body: str, sid: str | None = None) -> Answer:
+    def sms(self, body: str, sid: str | None = None, sender: str = PATIENT) -> Answer:
         params = {"ToCountry": "GB", "SmsMessageSid": sid or f"SM{uuid.uuid4().hex}",
                   "NumMedia": "0", "SmsStatus": "received", "Body": body, "FromCountry": "GB",
                   "To": SERVICE_NUMBER, "NumSegments": "1", "AccountSid": ACCOUNT_SID,
-                  "From": PATIENT, "ApiVersion": "2010-04-01"}
+                  "From": sender, "ApiVersion": "2010-04-01"}
         params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
         return self.signed_post("/sms/twilio", params)
 
@@ -275,3 +275,40 @@ def test_metrics_count_the_traffic_and_every_log_line_is_json_without_personal_d
     for personal in (PATIENT, PATIENT.lstrip("+"), "7700900456", body, "pharmacy queue",
                      "My GP surgery", str(TELEGRAM_CHAT), AUTH_TOKEN, TELEGRAM_SECRET):
         assert personal not in log
+
+
+@pytest.fixture(scope="module")
+def tagging_in_worker(production: Production,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    """The same deployment switched to INTAKE_TAGGING=worker: a second gunicorn on its database."""
+    directory = tmp_path_factory.mktemp("tagging-in-worker")
+    env = {**production.env, "INTAKE_TAGGING": "worker", "PORT": str(free_port()),
+           "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics")}
+    with running_deployed(env, directory / "gunicorn.log") as server:
+        yield Production(server, env, production.database_url, production.twilio,
+                         production.bot_api)
+
+
+def test_with_tagging_in_the_worker_the_thanks_comes_first_and_the_worker_makes_the_item(
+        tagging_in_worker: Production) -> None:
+    sender = "+447700900457"
+    turns = [tagging_in_worker.sms(body, sender=sender) for body in (
+        "The dentist cancelled my appointment twice this month", "YES", "4", "6", "NO")]
+    assert [turn.status for turn in turns] == [200] * 5
+    [reference] = REFERENCE.findall(turns[-1].body.decode())
+
+    def item() -> tuple[str, str] | None:
+        engine = make_engine(tagging_in_worker.database_url)
+        try:
+            with engine.connect() as connection:
+                row = connection.execute(select(Feedback.channel, Feedback.text).where(
+                    Feedback.reference == reference)).first()
+        finally:
+            engine.dispose()
+        return None if row is None else (row.channel, row.text)
+
+    assert item() is None                           # answered before it was tagged
+    tagged = tagging_in_worker.intake("worker", "--once")
+    assert tagged.returncode == 0, tagged.stdout + tagged.stderr
+    assert "Tagged 1 queued message(s)." in tagged.stdout.splitlines()
+    assert item() == ("sms", "The dentist cancelled my appointment twice this month")

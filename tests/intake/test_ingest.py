@@ -433,10 +433,10 @@ def test_a_worker_that_dies_after_claiming_leaves_the_message_for_reprocess(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     queued = runtime.intake.queue(message())
 
-    def crash(inbound_ids: object) -> list[IngestResult]:
+    def crash(inbound_id: object) -> IngestResult:
         raise RuntimeError("the worker was killed")
 
-    monkeypatch.setattr(runtime.intake, "process_many", crash)
+    monkeypatch.setattr(runtime.intake, "process", crash)
     with pytest.raises(RuntimeError):
         runtime.intake.process_queued()
     monkeypatch.undo()
@@ -457,3 +457,23 @@ def test_a_reserved_reference_taken_meanwhile_gives_way_to_a_new_one(runtime: Ru
     assert done.state == InboundState.PROCESSED
     assert done.reference is not None and done.reference not in (queued.reference, None)
     assert count(runtime, Feedback) == 2
+
+
+def test_on_sqlite_the_worker_holds_the_write_lock_only_while_it_writes_each_item(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queued messages are tagged one by one: while the worker runs the pipeline on the next,
+    the web workers' turns can write (a batch's transaction would hold the lock throughout)."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    for n in range(3):
+        runtime.intake.queue(message(f"text {n} about my GP", pid=f"q-{n}"))
+    writable: list[bool] = []
+    run = pipeline.run
+
+    def run_then_write(*args: object) -> object:
+        writable.append(sqlite_writable(runtime.engine.url.database or ""))
+        return run(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "run", run_then_write)
+    assert len(runtime.intake.process_queued()) == 3
+    assert writable == [True, True, True]
