@@ -666,7 +666,6 @@ class Intake:
                     "rule_id": link.rule_id, "created_at": now}))
         return links
 
-    # -- reprocessing ----------------------------------------------------------------------
     # -- tagging in `intake worker` (INTAKE_TAGGING=worker) ----------------------------------
     def queue(self, message: IncomingMessage) -> IngestResult:
         """Store the message for `intake worker` to tag and route (``process_queued``), with the
@@ -709,6 +708,7 @@ class Intake:
                 .values(state=InboundState.RECEIVED).returning(InboundMessage.id))) if oldest else []
         return [self.process(inbound_id) for inbound_id in ids]
 
+    # -- reprocessing ----------------------------------------------------------------------
     def pending_inbound(self, include_rejected: bool = False) -> list[int]:
         """Inbound messages that never became feedback: failed, or received and left behind."""
         states = [InboundState.FAILED, InboundState.RECEIVED]

@@ -477,3 +477,10 @@ def test_on_sqlite_the_worker_holds_the_write_lock_only_while_it_writes_each_ite
     monkeypatch.setattr(pipeline, "run", run_then_write)
     assert len(runtime.intake.process_queued()) == 3
     assert writable == [True, True, True]
+
+
+def test_a_queued_message_processed_in_a_batch_keeps_its_promised_reference(
+        runtime: Runtime) -> None:
+    queued = runtime.intake.queue(message())
+    (done,) = runtime.intake.process_many([queued.inbound_id])
+    assert (done.state, done.reference) == (InboundState.PROCESSED, queued.reference)
