@@ -83,6 +83,15 @@ def test_it_prints_where_everything_is(env: dict[str, str], waitress: Waitress) 
     assert lines[-1] == "Press Ctrl+C to stop."
 
 
+def test_with_tagging_in_the_worker_it_says_a_worker_must_run(
+        env: dict[str, str], waitress: Waitress) -> None:
+    assert "intake worker" not in serve(env).output
+    result = serve({**env, "INTAKE_TAGGING": "worker"})
+    assert result.exit_code == 0, result.output
+    assert ("INTAKE_TAGGING=worker: feedback from conversations is tagged when `intake worker` "
+            "runs; start it beside this.") in result.output.splitlines()
+
+
 def test_the_database_password_is_never_printed(
         database_url: str, tmp_path: Path, waitress: Waitress) -> None:
     if database_name(database_url) == "sqlite":
