@@ -18,9 +18,13 @@ from intake.bootstrap import Runtime
 from intake.campaigns import send_checks
 from intake.cli.runtime import open_runtime
 from intake.heap import release_freed_memory
+from intake.ingest import QUEUE_BATCH
 from intake.outbox import DeliveryReport, OutboxWorker, Sender
 
 log = logging.getLogger(__name__)
+# Queued messages tagged per cycle at most (a few seconds' work): under a flood of feedback the
+# outbox is still sent and idle conversations still closed between them.
+TAG_PER_CYCLE = 200
 
 
 def load_senders(runtime: Runtime) -> dict[str, Sender]:
@@ -37,18 +41,19 @@ def run_cycle(runtime: Runtime, worker: OutboxWorker) -> tuple[int, DeliveryRepo
     was sent)."""
     for plugin in entry_points(group="intake.periodic"):
         plugin.load()(runtime)
-    tagged = tag_queued(runtime)
+    tagged = tag_queued(runtime, TAG_PER_CYCLE)
     report = worker.run_once()
     release_freed_memory()  # what building the taggers (first closed conversation) freed
     return tagged, report
 
 
-def tag_queued(runtime: Runtime) -> int:
-    """Tag and route every message queued for the worker (INTAKE_TAGGING=worker, and
-    conversations the periodic jobs just closed), in batches; how many were processed. Runs
-    whatever the setting, so switching it back to inline leaves nothing behind."""
+def tag_queued(runtime: Runtime, most: int = TAG_PER_CYCLE) -> int:
+    """Tag and route the messages queued for the worker (INTAKE_TAGGING=worker, and
+    conversations the periodic jobs just closed), oldest first, up to ``most``; how many were
+    processed. Runs whatever the setting, so switching it back to inline leaves nothing behind."""
     done = 0
-    while batch := runtime.intake.process_queued():
+    while done < most and (batch := runtime.intake.process_queued(
+            min(QUEUE_BATCH, most - done))):
         done += len(batch)
     return done
 
@@ -94,4 +99,5 @@ def worker(once: bool, interval: float) -> None:
                 log.info("tagged %d queued message(s)", tagged, extra={"tagged": tagged})
             if report != DeliveryReport():
                 log.info(describe(report), extra=asdict(report))
-            time.sleep(interval)
+            if tagged < TAG_PER_CYCLE:  # else more is waiting: the next cycle starts at once
+                time.sleep(interval)

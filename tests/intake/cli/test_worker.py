@@ -151,3 +151,42 @@ def test_the_worker_tags_feedback_queued_for_it_and_says_how_much(
     with runtime.sessions() as session:
         assert set(session.scalars(select(Feedback.reference))) == set(references)
     assert "Tagged" not in run_worker(env).output   # nothing left; and tagged whatever the setting
+
+
+def test_a_flood_of_queued_feedback_does_not_hold_up_sending(
+        runtime: Runtime, env: dict[str, str | None], fake_twilio: FakeTwilio,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cycle tags at most TAG_PER_CYCLE, then sends; what is left waits for the next cycle."""
+    monkeypatch.setattr("intake.cli.worker.TAG_PER_CYCLE", 2)
+    for n in range(3):
+        runtime.intake.queue(IncomingMessage(channel="sms", provider_message_id=f"conversation-{n}",
+                                             sender=PATIENT, text="My GP never answers the phone"))
+    queue_follow_up(runtime, "The surgery now has more phone lines.")
+    env = {**env, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": "test-token",
+           "TWILIO_FROM_NUMBER": "+447700900000", "TWILIO_API_BASE_URL": fake_twilio.base_url}
+
+    first = run_worker(env)
+
+    assert first.output.splitlines()[1:] == ["Tagged 2 queued message(s).",
+                                             "sent 1, retrying 0, failed 0, cancelled 0"]
+    assert run_worker(env).output.splitlines()[1] == "Tagged 1 queued message(s)."
+    with runtime.sessions() as session:
+        assert len(list(session.scalars(select(Feedback.id)))) == 3
+
+
+def test_as_a_service_the_worker_does_not_sleep_while_queued_feedback_is_left(
+        runtime: Runtime, env: dict[str, str | None], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("intake.cli.worker.TAG_PER_CYCLE", 1)
+    for n in range(2):
+        runtime.intake.queue(IncomingMessage(channel="sms", provider_message_id=f"conversation-{n}",
+                                             sender=PATIENT, text="My GP never answers the phone"))
+
+    def sleep(_seconds: float) -> None:
+        raise StopWorker
+
+    monkeypatch.setattr("intake.cli.worker.time.sleep", sleep)
+    result = CliRunner().invoke(main, ["worker"], env=env)
+
+    assert isinstance(result.exception, StopWorker)
+    with runtime.sessions() as session:     # both tagged before the first sleep
+        assert len(list(session.scalars(select(Feedback.id)))) == 2
