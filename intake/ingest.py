@@ -597,11 +597,11 @@ class Intake:
         (A reserved one taken meanwhile, a chance of about one in 600 million per item, gives
         way to a new one rather than failing the message again at every try.)"""
         reserved = reserved_reference(message)
-        if reserved is not None and session.scalar(
-                select(Feedback.id).where(Feedback.reference == reserved)) is None:
+        if reserved is None:
+            return self._unused_reference(session)
+        if not self._taken_references(session, {reserved}):
             return reserved
-        if reserved is not None:
-            log.warning("inbound message's reserved reference was taken: it gets a new one")
+        log.warning("inbound message's reserved reference was taken: it gets a new one")
         return self._unused_reference(session)
 
     @staticmethod
@@ -621,11 +621,15 @@ class Intake:
         found: set[str] = set()
         while len(found) < count:
             candidates = {new_reference() for _ in range(count - len(found))} - found
-            for chunk in chunks(sorted(candidates), LOOKUP_CHUNK):
-                candidates -= set(session.scalars(select(Feedback.reference)
-                                                  .where(Feedback.reference.in_(chunk))))
-            found |= candidates
+            found |= candidates - Intake._taken_references(session, candidates)
         return list(found)
+
+    @staticmethod
+    def _taken_references(session: Session, candidates: Set[str]) -> set[str]:
+        """Those of ``candidates`` that an item has already."""
+        return {reference for chunk in chunks(sorted(candidates), LOOKUP_CHUNK)
+                for reference in session.scalars(select(Feedback.reference)
+                                                 .where(Feedback.reference.in_(chunk)))}
 
     @staticmethod
     def _add_links(session: Session, feedback: Feedback, draft: Draft, now: datetime, *,

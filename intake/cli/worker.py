@@ -47,7 +47,7 @@ def run_cycle(runtime: Runtime, worker: OutboxWorker) -> tuple[int, DeliveryRepo
     return tagged, report
 
 
-def tag_queued(runtime: Runtime, most: int = TAG_PER_CYCLE) -> int:
+def tag_queued(runtime: Runtime, most: int) -> int:
     """Tag and route the messages queued for the worker (INTAKE_TAGGING=worker, and
     conversations the periodic jobs just closed), oldest first, up to ``most``; how many were
     processed. Runs whatever the setting, so switching it back to inline leaves nothing behind."""
