@@ -32,7 +32,13 @@ from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
-from intake.contributors import address_for, contributor_for, find_address
+from intake.contributors import (
+    address_for,
+    contributor_for,
+    find_address,
+    mark_seen,
+    normalise_address,
+)
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
@@ -132,10 +138,14 @@ _ANSWER_TURN = insert(ConversationTurn).values(
 _THANK_TURN = update(ConversationTurn).where(_OF_MESSAGE).execution_options(
     synchronize_session=False).values(replies=bindparam("replies"),
                                       answered_at=bindparam("answered_at"))
-_OPEN_CONVERSATION = select(Conversation).where(
+# A reply to a question (most turns) reads its open conversation and its sender's address in one
+# query, one round trip fewer than two; only the conversation's row is locked (on PostgreSQL).
+_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
+    ContactAddress, and_(ContactAddress.channel == Conversation.channel,
+                         ContactAddress.address_hash == Conversation.address_hash)).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
-    Conversation.status == ConversationStatus.OPEN).with_for_update()
+    Conversation.status == ConversationStatus.OPEN).with_for_update(of=Conversation)
 
 
 class ChatService:
@@ -248,10 +258,7 @@ class ChatService:
             if not fresh and session.scalar(_TURN_ID_OF_MESSAGE,
                                             {"inbound_id": inbound_id}) is not None:
                 return None
-            address = address_for(session, self.intake.vault, message.channel, message.sender,
-                                  now)
-            conversation = self._open_conversation(session, message.channel, address, now,
-                                                   decision)
+            address, conversation = self._open_conversation(session, message, now, decision)
             if message.restart and address.opted_out_at is not None:
                 # Starting again (Telegram /start) is asking to hear from us again.
                 address.opted_out_at = None
@@ -346,17 +353,25 @@ class ChatService:
                            flags=flags, channel=channel, language=decision.language, at=now,
                            inbound_id=inbound_id)
 
-    def _open_conversation(self, session: Session, channel: str, address: ContactAddress,
-                           now: datetime, decision: _Decision) -> Conversation | None:
-        conversation = session.scalar(_OPEN_CONVERSATION, {
-            "channel": channel, "address_hash": address.address_hash})
+    def _open_conversation(self, session: Session, message: ChatMessage, now: datetime,
+                           decision: _Decision) -> tuple[ContactAddress, Conversation | None]:
+        """The sender's address (created on first contact) and their open conversation, if it
+        has not gone idle (one that has is closed, to be finalised)."""
+        vault, channel = self.intake.vault, message.channel
+        found = session.execute(_OPEN_CONVERSATION_WITH_ADDRESS, {
+            "channel": channel, "address_hash": vault.lookup_hash(
+                channel, normalise_address(channel, message.sender))}).first()
+        if found is None:  # a new person's racing first messages: ``handle`` tries again
+            return address_for(session, vault, channel, message.sender, now, retried=True), None
+        conversation, address = found
+        mark_seen(address, now)
         idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
-        if conversation is not None and conversation.last_activity_at + idle <= now:
+        if conversation.last_activity_at + idle <= now:
             conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
             decision.finalise.append(conversation.id)
             session.flush()
-            return None
-        return conversation
+            return address, None
+        return address, conversation
 
     def _save(self, session: Session, conversation: Conversation | None, address: ContactAddress,
               outcome: Outcome, now: datetime) -> Conversation:

@@ -27,6 +27,7 @@ from intake.storage.models import (
     ConsentRecord,
     Consultation,
     ContactAddress,
+    Contributor,
     Conversation,
     ConversationTurn,
     Feedback,
@@ -559,6 +560,26 @@ def test_a_turn_whose_conversation_another_turn_wrote_meanwhile_loses_neither_an
     # Both answers were applied, one after the other: neither turn overwrote the other's.
     assert open_state(runtime, racing.sender) in in_order
     assert rows(runtime, ConversationTurn) == 3 + 3 + 3
+
+
+def test_two_first_messages_from_a_new_number_at_once_make_one_person_and_one_conversation(
+        runtime: Runtime, chat: ChatService, phone: Phone) -> None:
+    """On PostgreSQL the second message's turn finds no address, and its insert waits for the
+    first's to commit, then fails: it tries again, and is answered as the next message of the
+    conversation the first began. (On SQLite it waits for the write lock before that.)"""
+    other = interrupted_by(chat, lambda: phone.send("YES"))
+    first = phone.send(GP_FEEDBACK)
+    other[0].join(timeout=30)
+    assert not other[0].is_alive()
+    assert first.replies
+    assert rows(runtime, Contributor) == rows(runtime, ContactAddress) == 1
+    (conversation,) = conversations(runtime)
+    with runtime.sessions() as session:
+        turns = session.execute(select(ConversationTurn.conversation_id,
+                                       ConversationTurn.answered_at)).all()
+    assert [(conversation_id, answered is not None) for conversation_id, answered in turns] == [
+        (conversation.id, True), (conversation.id, True)]
+    assert open_state(runtime, phone.sender) == sequential_state(chat, OTHER_SENDER, ("YES",))
 
 
 def test_on_sqlite_a_turn_holds_the_write_lock_only_while_it_writes(

@@ -7,7 +7,9 @@ import re
 from datetime import datetime, timedelta
 from itertools import count as counter
 
+import pytest
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
@@ -127,6 +129,42 @@ def test_address_for_is_the_contributors_address_without_reading_the_contributor
     with runtime.sessions() as session:
         assert session.get_one(ContactAddress, created.id).last_seen_at == LATER
     assert count(runtime, Contributor) == 1 and count(runtime, ContactAddress) == 1
+
+
+def racing_winner(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next look-up miss, as if another worker created the address just after it."""
+    import intake.contributors as contributors
+
+    look_up = contributors.find_address
+
+    def missed_then_created(*args: object, **kwargs: object) -> ContactAddress | None:
+        monkeypatch.setattr(contributors, "find_address", look_up)
+        with runtime.sessions.begin() as other:
+            address_for(other, runtime.intake.vault, "sms", SENDER, FIXED_NOW)
+        return None
+
+    monkeypatch.setattr(contributors, "find_address", missed_then_created)
+
+
+def test_a_first_contact_that_loses_a_race_picks_up_the_winners_address(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    racing_winner(runtime, monkeypatch)
+    with runtime.sessions.begin() as session:
+        found = address_for(session, runtime.intake.vault, "sms", SENDER, LATER)
+        inbound(session)  # the transaction goes on (the failed insert was in a savepoint)
+    assert found.last_seen_at == LATER
+    assert count(runtime, Contributor) == count(runtime, ContactAddress) == 1
+
+
+def test_a_caller_that_tries_again_gets_the_race_as_an_integrity_error_and_then_the_winner(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    racing_winner(runtime, monkeypatch)
+    with pytest.raises(IntegrityError), runtime.sessions.begin() as session:
+        address_for(session, runtime.intake.vault, "sms", SENDER, LATER, retried=True)
+    with runtime.sessions.begin() as session:
+        found = address_for(session, runtime.intake.vault, "sms", SENDER, LATER, retried=True)
+    assert count(runtime, Contributor) == count(runtime, ContactAddress) == 1
+    assert found.id is not None
 
 
 def test_the_same_number_twice_in_one_session_is_one_contributor(runtime: Runtime) -> None:
