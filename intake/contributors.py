@@ -74,28 +74,25 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
     """
     address = normalise_address(channel, address)
     existing = find_address(session, vault, channel, address, with_contributor=with_contributor)
-    if existing is not None:
-        mark_seen(existing, now)
-        return existing
-    created = ContactAddress(
-        contributor=Contributor(pseudonym=new_pseudonym(), created_at=now), channel=channel,
-        address_hash=vault.lookup_hash(channel, address),
-        address_encrypted=vault.encrypt(address), created_at=now, last_seen_at=now)
-    if retried:
-        session.add(created)
-        session.flush()  # for its ids; a racing winner's row makes this fail
-        return created
-    try:
-        with session.begin_nested():
-            session.add(created)
-    except IntegrityError:
-        existing = find_address(session, vault, channel, address,
-                                with_contributor=with_contributor)
-        if existing is None:
-            raise
-        mark_seen(existing, now)
-        return existing
-    return created
+    if existing is None:
+        existing = ContactAddress(
+            contributor=Contributor(pseudonym=new_pseudonym(), created_at=now), channel=channel,
+            address_hash=vault.lookup_hash(channel, address),
+            address_encrypted=vault.encrypt(address), created_at=now, last_seen_at=now)
+        if retried:
+            session.add(existing)
+            session.flush()  # for its ids; a racing winner's row makes this fail
+        else:
+            try:
+                with session.begin_nested():
+                    session.add(existing)
+            except IntegrityError:
+                existing = find_address(session, vault, channel, address,
+                                        with_contributor=with_contributor)
+                if existing is None:
+                    raise
+    mark_seen(existing, now)
+    return existing
 
 
 def mark_seen(address: ContactAddress, now: datetime) -> None:
