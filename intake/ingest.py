@@ -129,14 +129,22 @@ class Intake:
         """Store the raw message and commit. Returns (inbound id, whether it was a duplicate).
         One INSERT that commits itself on PostgreSQL (``one_statement_sessions``): 3-4% of an
         SMS turn's time in process. ``state``: QUEUED leaves it for `intake worker` (``queue``)."""
-        record = self._inbound_record(message, self.clock())
+        stored, existing, _ = self._receive(message, state)
+        return (existing, True) if stored is None else (stored.id, False)
+
+    def _receive(self, message: IncomingMessage, state: InboundState = InboundState.RECEIVED
+                 ) -> tuple[InboundMessage | None, int, str]:
+        """``receive``: the new row as stored (None for a duplicate), the duplicate's id, and
+        the message as JSON (what the row keeps, encrypted)."""
+        payload, values = self._inbound_values(message, self.clock())
+        record = InboundMessage(**values)
         record.state = state
         with self._one_statement() as session:
             session.add(record)
             try:
                 session.commit()
                 self.received(message.channel, duplicate=False)
-                return record.id, False
+                return record, record.id, payload
             except IntegrityError:
                 session.rollback()
             existing = session.scalar(select(InboundMessage.id).where(
@@ -145,7 +153,7 @@ class Intake:
             if existing is None:  # pragma: no cover - the constraint that fired was another one
                 raise RuntimeError("inbound message could not be stored")
             self.received(message.channel, duplicate=True)
-            return existing, True
+            return None, existing, payload
 
     def received(self, channel: str, duplicate: bool) -> None:
         """Called once for every message received, after its commit (a hook for metrics)."""
@@ -197,9 +205,6 @@ class Intake:
             table.c.channel, table.c.provider_message_id, table.c.id), rows)
         return {Key(channel, provider_id): inbound_id
                 for channel, provider_id, inbound_id in returned}
-
-    def _inbound_record(self, message: IncomingMessage, now: datetime) -> InboundMessage:
-        return InboundMessage(**self._inbound_values(message, now)[1])
 
     def _inbound_values(self, message: IncomingMessage, now: datetime
                         ) -> tuple[str, dict[str, Any]]:
@@ -270,38 +275,49 @@ class Intake:
             done = self._existing_result(session, record)
             if done is not None:
                 return done
-            message = message_from_json(self.vault.decrypt(record.payload_encrypted))
-            try:
-                context, sender = self._with_sender(session, message, self.context(session))
-                draft = pipeline.run(message, context)
-                reference = self._reference_for(session, message)
-                record.attempts += 1
-                feedback = self._store(session, record, message, draft, reference, sender)
-                session.flush()
-                self._link(session, feedback, message, draft)
-                record.state, record.error = InboundState.PROCESSED, None
-                record.processed_at = self.clock()
-                session.commit()
-                return IngestResult(inbound_id, InboundState.PROCESSED,
-                                    feedback_id=feedback.id, reference=feedback.reference)
-            except RejectedMessage as exc:
-                return self._record_outcome(session, inbound_id, InboundState.REJECTED, str(exc))
-            except Exception as exc:
-                log.exception("processing inbound message %s failed", inbound_id)
-                return self._record_outcome(session, inbound_id, InboundState.FAILED,
-                                            f"{type(exc).__name__}: {exc}")
+            return self._process(session, record,
+                                 message_from_json(self.vault.decrypt(record.payload_encrypted)))
+
+    def _process(self, session: Session, record: InboundMessage,
+                 message: IncomingMessage) -> IngestResult:
+        """``process`` for a message not dealt with yet, its row in ``session``."""
+        inbound_id = record.id
+        try:
+            context, sender = self._with_sender(session, message, self.context(session))
+            draft = pipeline.run(message, context)
+            reference = self._reference_for(session, message)
+            feedback = self._store(session, record, message, draft, reference, sender)
+            session.flush()
+            self._link(session, feedback, message, draft)
+            # After the flush, so the row is updated once, at commit (a failed attempt is
+            # counted by ``_record_outcome``).
+            record.attempts += 1
+            record.state, record.error = InboundState.PROCESSED, None
+            record.processed_at = self.clock()
+            session.commit()
+            return IngestResult(inbound_id, InboundState.PROCESSED,
+                                feedback_id=feedback.id, reference=feedback.reference)
+        except RejectedMessage as exc:
+            return self._record_outcome(session, inbound_id, InboundState.REJECTED, str(exc))
+        except Exception as exc:
+            log.exception("processing inbound message %s failed", inbound_id)
+            return self._record_outcome(session, inbound_id, InboundState.FAILED,
+                                        f"{type(exc).__name__}: {exc}")
 
     def ingest(self, message: IncomingMessage) -> IngestResult:
         """Receive then process. A duplicate is not processed again: the first delivery's
-        outcome is returned, so a retry is answered exactly as the original was."""
-        inbound_id, duplicate = self.receive(message)
-        if duplicate:
+        outcome is returned, so a retry is answered exactly as the original was. A new message
+        is processed from the row and the JSON just stored, neither read back nor decrypted."""
+        record, inbound_id, payload = self._receive(message)
+        if record is None:
             with self.sessions() as session:
                 record = session.get_one(InboundMessage, inbound_id)
                 result = self._existing_result(session, record) or IngestResult(
                     inbound_id, InboundState(record.state), error=record.error)
             return replace(result, duplicate=True)
-        return self.process(inbound_id)
+        with self.sessions() as session:
+            session.add(record)
+            return self._process(session, record, message_from_json(payload))
 
     # -- in batches (`intake import`) ------------------------------------------------------
     def ingest_many(self, messages: Sequence[IncomingMessage]) -> list[IngestResult]:

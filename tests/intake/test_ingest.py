@@ -147,6 +147,29 @@ def test_the_raw_message_is_stored_by_one_statement_that_commits_itself_on_postg
         assert other.execute(select(func.count()).select_from(InboundMessage)).scalar_one() == 1
 
 
+def test_a_new_message_is_processed_without_reading_its_row_back(runtime: Runtime) -> None:
+    """``ingest`` processes the row and the JSON it has just stored; a repeat delivery, and
+    ``process`` of a stored id, read the row."""
+    writes: list[str] = []
+    reads = selects_during(runtime, lambda: runtime.intake.ingest(message(pid="a")), writes)
+    assert not [s for s in reads if "FROM inbound_message" in s]
+    # and its row is written twice: stored, then processed (state and attempts together)
+    assert [s.split()[0] for s in writes
+            if s.startswith(("INSERT INTO inbound_message ", "UPDATE inbound_message "))] == [
+        "INSERT", "UPDATE"]
+    with runtime.sessions() as session:
+        record = session.scalar(select(InboundMessage))
+        assert record is not None
+        assert (record.state, record.attempts, record.error) == (InboundState.PROCESSED, 1, None)
+        item = session.scalar(select(Feedback))
+        assert item is not None and item.inbound_message_id == record.id
+        assert item.text == message().text and item.received_at == record.received_at
+    again: list[IngestResult] = []
+    reads = selects_during(runtime, lambda: again.append(runtime.intake.ingest(message(pid="a"))))
+    assert again[0].duplicate and again[0].reference == item.reference
+    assert [s for s in reads if "FROM inbound_message" in s]
+
+
 def test_a_message_received_but_never_processed_is_found_and_completed(runtime: Runtime) -> None:
     inbound_id, duplicate = runtime.intake.receive(message())
     assert not duplicate and runtime.intake.pending_inbound() == [inbound_id]
@@ -199,13 +222,18 @@ def test_no_needs_stated_means_the_needs_held_are_not_read(runtime: Runtime) -> 
     assert count(runtime, RecordedNeed) == 2
 
 
-def selects_during(runtime: Runtime, action: Callable[[], object]) -> list[str]:
-    """The SELECT statements ``action`` sent to the database, flattened to one line each."""
+def selects_during(runtime: Runtime, action: Callable[[], object],
+                   others: list[str] | None = None) -> list[str]:
+    """The SELECT statements ``action`` sent to the database, flattened to one line each (and
+    the other statements, into ``others`` if given)."""
     reads: list[str] = []
 
     def note(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().startswith("SELECT"):
-            reads.append(" ".join(statement.split()))
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT"):
+            reads.append(flat)
+        elif others is not None:
+            others.append(flat)
 
     event.listen(runtime.engine, "before_cursor_execute", note)
     try:
