@@ -116,7 +116,10 @@ class _Decision:
     """What one turn decided, to act on after its transaction has committed."""
 
     replies: list[str] = field(default_factory=list)
-    finalise: list[int] = field(default_factory=list)
+    finalise: list[Conversation] = field(default_factory=list)   # closed by this turn
+    # Each closed conversation's id and its answers as one message (None if it had none), built
+    # in the turn's transaction from what it read: finalising them reads nothing again.
+    endings: list[tuple[int, IncomingMessage | None]] = field(default_factory=list)
     thank: int | None = None             # conversation whose completion earns the thanks
     language: str = "en"
     standalone: bool = False             # an opted-out person's message: feedback, no reply
@@ -185,6 +188,14 @@ class ChatService:
             return None if consultation is None else ConsultationEntry(
                 consultation.slug, dict(consultation.questions))
 
+        def for_keyword(text: str) -> ConsultationEntry | None:
+            key = text.strip().strip(".!").casefold()
+            # Keywords and short names are one word (staff's form checks them): a first message
+            # of several words, most of them, cannot be one, and reads no consultation.
+            if not key or any(c.isspace() for c in key):
+                return None
+            return entry(consultations("keyword").get(key))
+
         def label(language: str, service: str) -> str:
             menu = self.script.languages.get(language, self.script.languages["en"]).menus
             found = config.service(service)
@@ -200,8 +211,7 @@ class ChatService:
             infer_services=lambda text: [(t.value, t.confidence)
                                          for t in infer(text, self.intake.taggers.services)],
             service_label=label,
-            consultation_for_keyword=lambda text: entry(consultations("keyword").get(
-                text.strip().strip(".!").casefold())),
+            consultation_for_keyword=for_keyword,
             consultation_by_slug=lambda slug: entry(consultations("slug").get(slug)),
             max_text_length=min(config.limits.max_text_length,
                                 max_text_length or config.limits.max_text_length),
@@ -267,7 +277,7 @@ class ChatService:
                                        entity_id=str(address.id), details={"by": "restart"}))
             if conversation is not None and message.restart:
                 conversation.status, conversation.closed_at = ConversationStatus.RESTARTED, now
-                decision.finalise.append(conversation.id)
+                decision.finalise.append(conversation)
                 session.flush()
                 conversation = None
             inbound = self._inbound(session, inbound_id, message.channel, fresh)
@@ -314,10 +324,12 @@ class ChatService:
                 decision.choices = engine.choices(outcome.state)
                 if outcome.finished:
                     conversation.status, conversation.closed_at = ConversationStatus.COMPLETED, now
-                    decision.finalise.append(conversation.id)
+                    decision.finalise.append(conversation)
                     decision.thank = conversation.id
                 if message.media:
                     decision.replies.append(self.script.prompt(decision.language, "media"))
+            decision.endings = [(ended.id, self._feedback_of(ended, address))
+                                for ended in decision.finalise]
             # The claim: a racing copy's fails on the unique message id. Answered unless the
             # thanks, with its reference, completes it after the commit.
             session.execute(_ANSWER_TURN, {
@@ -368,7 +380,7 @@ class ChatService:
         idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
         if conversation.last_activity_at + idle <= now:
             conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
-            decision.finalise.append(conversation.id)
+            decision.finalise.append(conversation)
             session.flush()
             return address, None
         return address, conversation
@@ -402,7 +414,7 @@ class ChatService:
             address.opted_out_at = now
             if conversation is not None:
                 conversation.status, conversation.closed_at = ConversationStatus.STOPPED, now
-                decision.finalise.append(conversation.id)
+                decision.finalise.append(conversation)
             decision.replies.append(self.script.prompt(decision.language, "opted_out", org=org))
         session.add(AuditEvent(occurred_at=now, actor=f"contact:{address.id}",
                                action=f"contact.{kind}", entity_type="contact_address",
@@ -412,8 +424,8 @@ class ChatService:
         reference = None
         if decision.standalone:
             reference = self.intake.process(inbound_id).reference
-        for conversation_id in decision.finalise:
-            made = self.finalise(conversation_id)
+        for conversation_id, feedback in decision.endings:
+            made = self._finish(feedback)
             if conversation_id == decision.thank:
                 reference = made
         replies = list(decision.replies)
@@ -422,7 +434,7 @@ class ChatService:
             replies.insert(1 if decision.signposted else 0,
                            self.script.prompt(decision.language, "thanks", reference=reference)
                            if reference else self.script.prompt(decision.language, "closing"))
-            with self.runtime.sessions.begin() as session:
+            with self._one_statement.begin() as session:
                 session.execute(_THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
                                               "answered_at": self.clock()})
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
@@ -487,14 +499,24 @@ class ChatService:
                     ContactAddress.channel == Conversation.channel,
                     ContactAddress.address_hash == Conversation.address_hash))
                 .where(Conversation.id == conversation_id)).one()  # with its address: one query
-            state = ChatState.from_json(conversation.state)
-            if not state.has_content:
-                return None
-            sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
-            message = self._as_feedback(conversation, state, sender)
-        # The feedback is linked to its conversation in the transaction that stores it
-        # (``conversation_id`` in the message's metadata). With INTAKE_TAGGING=worker it is
-        # stored for `intake worker` to tag, and the person is given its reference now.
+            return self._finish(self._feedback_of(conversation, address))
+
+    def _feedback_of(self, conversation: Conversation,
+                     address: ContactAddress | None) -> IncomingMessage | None:
+        """A closed conversation's answers as one message; None if it has none."""
+        state = ChatState.from_json(conversation.state)
+        if not state.has_content:
+            return None
+        sender = self.intake.vault.decrypt(address.address_encrypted) if address else None
+        return self._as_feedback(conversation, state, sender)
+
+    def _finish(self, message: IncomingMessage | None) -> str | None:
+        """Store a closed conversation's feedback; its reference. The feedback is linked to its
+        conversation in the transaction that stores it (``conversation_id`` in the message's
+        metadata). With INTAKE_TAGGING=worker it is stored for `intake worker` to tag, and the
+        person is given its reference now."""
+        if message is None:
+            return None
         if self.runtime.settings.tagging == "worker":
             return self.intake.queue(message).reference
         return self.intake.ingest(message).reference

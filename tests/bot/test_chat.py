@@ -199,6 +199,35 @@ def test_a_repeated_last_message_repeats_the_thanks_without_a_second_feedback(
     assert len(conversations(runtime)) == 1
 
 
+def test_the_finishing_turn_reads_its_conversation_once_and_records_the_thanks_in_one_statement(
+        runtime: Runtime, phone: Phone) -> None:
+    """The feedback is built from the conversation and address the turn read already, not read
+    again after its commit; the thanks is one UPDATE that commits itself on PostgreSQL (no
+    BEGIN and COMMIT round trips), so a second connection sees it at once."""
+    for text in (GP_FEEDBACK, "YES", "2", "SKIP"):
+        phone.send(text)
+    seen: list[tuple[str, object]] = []
+
+    def note(connection: sqlalchemy.Connection, _cursor: object, statement: str, *_: object) -> None:
+        seen.append((" ".join(statement.split()),
+                     connection.get_execution_options().get("isolation_level")))
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        last = phone.send("NO")
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    assert last.reference == only_feedback(runtime).reference
+    assert len([s for s, _ in seen if s.startswith("SELECT") and "FROM conversation " in s]) == 1
+    thanks = [level for s, level in seen if s.startswith("UPDATE conversation_turn")]
+    assert thanks == ["AUTOCOMMIT" if runtime.engine.dialect.name == "postgresql" else None]
+    with runtime.engine.connect() as other:
+        replies, answered = other.execute(select(ConversationTurn.replies, ConversationTurn.answered_at)
+                                          .where(ConversationTurn.answered_at.is_not(None))
+                                          .order_by(ConversationTurn.id.desc()).limit(1)).one()
+    assert tuple(replies) == last.replies and answered is not None
+
+
 @pytest.fixture
 def worker_runtime(settings: Settings, config: Config, engine: Engine) -> Runtime:
     """The runtime with INTAKE_TAGGING=worker: conversations are tagged by `intake worker`."""
@@ -410,6 +439,28 @@ def test_a_consultation_keyword_links_the_feedback_to_that_consultation(
         links = session.scalars(select(FeedbackConsultationLink)).all()
     assert [(link.feedback_id, link.consultation_id, link.rule_id) for link in links] == [
         (item.id, consultation_id, "consultation-entry-point")]
+
+
+def test_only_a_one_word_first_message_reads_the_consultations(runtime: Runtime, phone: Phone) -> None:
+    """A keyword or short name is one word: feedback in a sentence cannot be one, so its turn
+    does not read every consultation; a word still might be, and is looked up."""
+    with runtime.sessions.begin() as session:
+        seed_demo(session, FIXED_NOW)
+    reads: list[str] = []
+
+    def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        reads.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        phone.send(GP_FEEDBACK)
+        sentence_reads = [s for s in reads if "FROM consultation" in s]
+        reads.clear()
+        Phone(phone.chat, OTHER_SENDER).send("Hello!")
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    assert sentence_reads == []
+    assert [s for s in reads if "FROM consultation" in s]
 
 
 def test_long_messages_that_together_exceed_the_text_limit_still_become_feedback(
