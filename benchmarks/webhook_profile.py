@@ -2,8 +2,10 @@
 Flask's test client with the same signed Twilio traffic as ``benchmarks.webhook_load``, on a
 fresh SQLite or PostgreSQL database.
 
-Prints the SQL statements per turn (by kind of statement and table) and, with ``--profile``,
-the functions that take the most time (cProfile, cumulative and own time). No server, no
+Prints the SQL statements per turn (by kind of statement and table), the transactions per
+turn (on PostgreSQL each is two more round trips, BEGIN and COMMIT; a statement on a connection
+in autocommit mode is not one) and, with ``--profile``, the functions that take the most time
+(cProfile, cumulative and own time). No server, no
 network and no timing target: it is for finding the costs, the load benchmark measures them.
 
     .venv/bin/python -m benchmarks.webhook_profile [--database sqlite|postgresql] [--turns 400]
@@ -36,6 +38,12 @@ from benchmarks.webhook_load import REAL_PATH, _traffic
 
 STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|ROLLBACK|BEGIN)"
                        r".*?(?:FROM|INTO|UPDATE)?\s+\"?(\w+)\"?", re.S | re.I)
+
+
+def in_transaction(connection: Any) -> bool:
+    """Whether ``connection`` runs its statements in a transaction (BEGIN ... COMMIT), not
+    each committing itself (``intake.storage.database.one_statement_sessions``)."""
+    return connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
 
 
 def statement_kind(sql: str) -> str:
@@ -82,15 +90,21 @@ def main(argv: list[str] | None = None) -> None:
 
         engine = app.extensions[RUNTIME_KEY].engine
         statements: Counter[str] = Counter()
+        transactions: list[int] = [0]
 
         def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
             statements[statement_kind(sql)] += 1
+
+        def began(connection: Any) -> None:
+            if in_transaction(connection):
+                transactions[0] += 1
 
         client = app.test_client()
         traffic = _traffic(REAL_PATH, seed=1)
         for _ in range(args.warmup):
             send(client, traffic)
         event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine, "begin", began)
         traffic.counts.clear()
         profiler = cProfile.Profile() if args.profile else None
         statuses: Counter[int] = Counter()
@@ -103,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             profiler.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "begin", began)
     turns = args.turns
     print(f"{args.database}: {turns} turns {dict(traffic.counts)}; statuses {dict(statuses)}")
     print(f"wall {1000 * wall / turns:.2f} ms/turn, CPU {1000 * cpu / turns:.2f} ms/turn "
@@ -110,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"SQL statements per turn: {sum(statements.values()) / turns:.2f}")
     for kind, n in statements.most_common():
         print(f"  {n / turns:6.2f}  {kind}")
+    print(f"transactions per turn: {transactions[0] / turns:.2f}")
     if profiler:
         stats = pstats.Stats(profiler)
         if args.save:
