@@ -116,9 +116,8 @@ class _Decision:
     """What one turn decided, to act on after its transaction has committed."""
 
     replies: list[str] = field(default_factory=list)
-    finalise: list[Conversation] = field(default_factory=list)   # closed by this turn
-    # Each closed conversation's id and its answers as one message (None if it had none), built
-    # in the turn's transaction from what it read: finalising them reads nothing again.
+    # Each conversation this turn closed: its id and its answers as one message (None if it had
+    # none), built in the turn's transaction from what it read, so finishing reads nothing again.
     endings: list[tuple[int, IncomingMessage | None]] = field(default_factory=list)
     thank: int | None = None             # conversation whose completion earns the thanks
     language: str = "en"
@@ -276,8 +275,7 @@ class ChatService:
                                        action="contact.opt-in", entity_type="contact_address",
                                        entity_id=str(address.id), details={"by": "restart"}))
             if conversation is not None and message.restart:
-                conversation.status, conversation.closed_at = ConversationStatus.RESTARTED, now
-                decision.finalise.append(conversation)
+                self._close(decision, conversation, address, ConversationStatus.RESTARTED, now)
                 session.flush()
                 conversation = None
             inbound = self._inbound(session, inbound_id, message.channel, fresh)
@@ -323,13 +321,10 @@ class ChatService:
                 decision.replies.extend(outcome.replies)
                 decision.choices = engine.choices(outcome.state)
                 if outcome.finished:
-                    conversation.status, conversation.closed_at = ConversationStatus.COMPLETED, now
-                    decision.finalise.append(conversation)
+                    self._close(decision, conversation, address, ConversationStatus.COMPLETED, now)
                     decision.thank = conversation.id
                 if message.media:
                     decision.replies.append(self.script.prompt(decision.language, "media"))
-            decision.endings = [(ended.id, self._feedback_of(ended, address))
-                                for ended in decision.finalise]
             # The claim: a racing copy's fails on the unique message id. Answered unless the
             # thanks, with its reference, completes it after the commit.
             session.execute(_ANSWER_TURN, {
@@ -379,11 +374,17 @@ class ChatService:
         mark_seen(address, now)
         idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
         if conversation.last_activity_at + idle <= now:
-            conversation.status, conversation.closed_at = ConversationStatus.TIMED_OUT, now
-            decision.finalise.append(conversation)
+            self._close(decision, conversation, address, ConversationStatus.TIMED_OUT, now)
             session.flush()
             return address, None
         return address, conversation
+
+    def _close(self, decision: _Decision, conversation: Conversation, address: ContactAddress,
+               status: ConversationStatus, now: datetime) -> None:
+        """Close the conversation (written at the turn's commit) and keep its answers to
+        finish once the turn has committed."""
+        conversation.status, conversation.closed_at = status, now
+        decision.endings.append((conversation.id, self._feedback_of(conversation, address)))
 
     def _save(self, session: Session, conversation: Conversation | None, address: ContactAddress,
               outcome: Outcome, now: datetime) -> Conversation:
@@ -413,8 +414,7 @@ class ChatService:
         else:
             address.opted_out_at = now
             if conversation is not None:
-                conversation.status, conversation.closed_at = ConversationStatus.STOPPED, now
-                decision.finalise.append(conversation)
+                self._close(decision, conversation, address, ConversationStatus.STOPPED, now)
             decision.replies.append(self.script.prompt(decision.language, "opted_out", org=org))
         session.add(AuditEvent(occurred_at=now, actor=f"contact:{address.id}",
                                action=f"contact.{kind}", entity_type="contact_address",
@@ -499,7 +499,8 @@ class ChatService:
                     ContactAddress.channel == Conversation.channel,
                     ContactAddress.address_hash == Conversation.address_hash))
                 .where(Conversation.id == conversation_id)).one()  # with its address: one query
-            return self._finish(self._feedback_of(conversation, address))
+            feedback = self._feedback_of(conversation, address)
+        return self._finish(feedback)
 
     def _feedback_of(self, conversation: Conversation,
                      address: ContactAddress | None) -> IncomingMessage | None:
