@@ -73,26 +73,26 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
     trips fewer (SAVEPOINT, RELEASE) for each new person.
     """
     address = normalise_address(channel, address)
-    existing = find_address(session, vault, channel, address, with_contributor=with_contributor)
-    if existing is None:
-        existing = ContactAddress(
+    record = find_address(session, vault, channel, address, with_contributor=with_contributor)
+    if record is None:
+        record = ContactAddress(
             contributor=Contributor(pseudonym=new_pseudonym(), created_at=now), channel=channel,
             address_hash=vault.lookup_hash(channel, address),
             address_encrypted=vault.encrypt(address), created_at=now, last_seen_at=now)
         if retried:
-            session.add(existing)
+            session.add(record)
             session.flush()  # for its ids; a racing winner's row makes this fail
         else:
             try:
                 with session.begin_nested():
-                    session.add(existing)
+                    session.add(record)
             except IntegrityError:
-                existing = find_address(session, vault, channel, address,
-                                        with_contributor=with_contributor)
-                if existing is None:
+                record = find_address(session, vault, channel, address,
+                                      with_contributor=with_contributor)
+                if record is None:
                     raise
-    mark_seen(existing, now)
-    return existing
+    mark_seen(record, now)
+    return record
 
 
 def mark_seen(address: ContactAddress, now: datetime) -> None:

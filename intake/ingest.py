@@ -129,13 +129,13 @@ class Intake:
         """Store the raw message and commit. Returns (inbound id, whether it was a duplicate).
         One INSERT that commits itself on PostgreSQL (``one_statement_sessions``): 3-4% of an
         SMS turn's time in process. ``state``: QUEUED leaves it for `intake worker` (``queue``)."""
-        stored, existing, _ = self._receive(message, state)
-        return (existing, True) if stored is None else (stored.id, False)
+        inbound_id, stored, _ = self._receive(message, state)
+        return inbound_id, stored is None
 
     def _receive(self, message: IncomingMessage, state: InboundState = InboundState.RECEIVED
-                 ) -> tuple[InboundMessage | None, int, str]:
-        """``receive``: the new row as stored (None for a duplicate), the duplicate's id, and
-        the message as JSON (what the row keeps, encrypted)."""
+                 ) -> tuple[int, InboundMessage | None, str]:
+        """``receive``: the inbound id, the new row as stored (None for a duplicate), and the
+        message as JSON (what the row keeps, encrypted)."""
         payload, values = self._inbound_values(message, self.clock())
         record = InboundMessage(**values)
         record.state = state
@@ -144,7 +144,7 @@ class Intake:
             try:
                 session.commit()
                 self.received(message.channel, duplicate=False)
-                return record, record.id, payload
+                return record.id, record, payload
             except IntegrityError:
                 session.rollback()
             existing = session.scalar(select(InboundMessage.id).where(
@@ -153,7 +153,7 @@ class Intake:
             if existing is None:  # pragma: no cover - the constraint that fired was another one
                 raise RuntimeError("inbound message could not be stored")
             self.received(message.channel, duplicate=True)
-            return None, existing, payload
+            return existing, None, payload
 
     def received(self, channel: str, duplicate: bool) -> None:
         """Called once for every message received, after its commit (a hook for metrics)."""
@@ -308,7 +308,7 @@ class Intake:
         """Receive then process. A duplicate is not processed again: the first delivery's
         outcome is returned, so a retry is answered exactly as the original was. A new message
         is processed from the row and the JSON just stored, neither read back nor decrypted."""
-        record, inbound_id, payload = self._receive(message)
+        inbound_id, record, payload = self._receive(message)
         if record is None:
             with self.sessions() as session:
                 record = session.get_one(InboundMessage, inbound_id)

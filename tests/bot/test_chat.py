@@ -111,6 +111,23 @@ def inbound_states(runtime: Runtime, pids: list[str]) -> list[str]:
     return [by_pid[pid] for pid in pids]
 
 
+def statements_during(runtime: Runtime, action: Callable[[], object]) -> list[tuple[str, object]]:
+    """The statements ``action`` sent to the database, flattened to one line, each with its
+    connection's isolation level (AUTOCOMMIT: the statement committed itself)."""
+    seen: list[tuple[str, object]] = []
+
+    def note(connection: sqlalchemy.Connection, _cursor: object, statement: str, *_: object) -> None:
+        seen.append((" ".join(statement.split()),
+                     connection.get_execution_options().get("isolation_level")))
+
+    event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", note)
+    return seen
+
+
 def ask(step_id: str, language: str = "en") -> str:
     step = SCRIPT.steps[step_id]
     if not step.options:
@@ -206,17 +223,9 @@ def test_the_finishing_turn_reads_its_conversation_once_and_records_the_thanks_i
     BEGIN and COMMIT round trips), so a second connection sees it at once."""
     for text in (GP_FEEDBACK, "YES", "2", "SKIP"):
         phone.send(text)
-    seen: list[tuple[str, object]] = []
-
-    def note(connection: sqlalchemy.Connection, _cursor: object, statement: str, *_: object) -> None:
-        seen.append((" ".join(statement.split()),
-                     connection.get_execution_options().get("isolation_level")))
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
-        last = phone.send("NO")
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
+    sent: list[ChatReply] = []
+    seen = statements_during(runtime, lambda: sent.append(phone.send("NO")))
+    last = sent[0]
     assert last.reference == only_feedback(runtime).reference
     assert len([s for s, _ in seen if s.startswith("SELECT") and "FROM conversation " in s]) == 1
     thanks = [level for s, level in seen if s.startswith("UPDATE conversation_turn")]
@@ -446,21 +455,10 @@ def test_only_a_one_word_first_message_reads_the_consultations(runtime: Runtime,
     does not read every consultation; a word still might be, and is looked up."""
     with runtime.sessions.begin() as session:
         seed_demo(session, FIXED_NOW)
-    reads: list[str] = []
-
-    def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        reads.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
-        phone.send(GP_FEEDBACK)
-        sentence_reads = [s for s in reads if "FROM consultation" in s]
-        reads.clear()
-        Phone(phone.chat, OTHER_SENDER).send("Hello!")
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
-    assert sentence_reads == []
-    assert [s for s in reads if "FROM consultation" in s]
+    sentence = statements_during(runtime, lambda: phone.send(GP_FEEDBACK))
+    word = statements_during(runtime, lambda: Phone(phone.chat, OTHER_SENDER).send("Hello!"))
+    assert [s for s, _ in sentence if "FROM consultation" in s] == []
+    assert [s for s, _ in word if "FROM consultation" in s]
 
 
 def test_long_messages_that_together_exceed_the_text_limit_still_become_feedback(
