@@ -36,6 +36,7 @@ from intake.storage.models import (
     RecordedNeed,
 )
 from tests.conftest import FIXED_NOW, sqlite_writable
+from tests.statements_sent import statements_sent
 
 SCRIPT = load_script()
 SENDER = "+447700900101"
@@ -112,20 +113,10 @@ def inbound_states(runtime: Runtime, pids: list[str]) -> list[str]:
 
 
 def statements_during(runtime: Runtime, action: Callable[[], object]) -> list[tuple[str, object]]:
-    """The statements ``action`` sent to the database, flattened to one line, each with its
-    connection's isolation level (AUTOCOMMIT: the statement committed itself)."""
-    seen: list[tuple[str, object]] = []
-
-    def note(connection: sqlalchemy.Connection, _cursor: object, statement: str, *_: object) -> None:
-        seen.append((" ".join(statement.split()),
-                     connection.get_execution_options().get("isolation_level")))
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
+    """The statements ``action`` sent to the database (``tests.statements_sent``)."""
+    with statements_sent(runtime.engine) as sent:
         action()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
-    return seen
+    return sent
 
 
 def ask(step_id: str, language: str = "en") -> str:

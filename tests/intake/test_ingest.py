@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Connection, Engine, event, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from intake import pipeline
@@ -35,6 +35,7 @@ from intake.storage.models import (
 from intake.taggers.service_model import ServiceModel
 from tests.conftest import FIXED_NOW, sqlite_writable
 from tests.intake.taggers.synthetic_services import examples
+from tests.statements_sent import statements_sent
 
 SENDER = "+447700900123"
 
@@ -128,18 +129,10 @@ def test_the_raw_message_is_stored_by_one_statement_that_commits_itself_on_postg
     """No BEGIN and COMMIT round trips around the INSERT on PostgreSQL (SQLite has no round
     trips to save), and nothing left open: a second connection sees the row at once, and a
     repeat delivery is still one row."""
-    levels: list[object] = []
-
-    def note(connection: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if "INSERT INTO inbound_message" in statement:
-            levels.append(connection.get_execution_options().get("isolation_level"))
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(runtime.engine) as sent:
         inbound_id, duplicate = runtime.intake.receive(message())
         again = runtime.intake.receive(message())
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
+    levels = [level for statement, level in sent if "INSERT INTO inbound_message" in statement]
     expected = "AUTOCOMMIT" if runtime.engine.dialect.name == "postgresql" else None
     assert levels == [expected, expected]
     assert not duplicate and again == (inbound_id, True)
@@ -226,21 +219,11 @@ def selects_during(runtime: Runtime, action: Callable[[], object],
                    others: list[str] | None = None) -> list[str]:
     """The SELECT statements ``action`` sent to the database, flattened to one line each (and
     the other statements, into ``others`` if given)."""
-    reads: list[str] = []
-
-    def note(_connection: Connection, _cursor: object, statement: str, *_: object) -> None:
-        flat = " ".join(statement.split())
-        if flat.startswith("SELECT"):
-            reads.append(flat)
-        elif others is not None:
-            others.append(flat)
-
-    event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(runtime.engine) as sent:
         action()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", note)
-    return reads
+    if others is not None:
+        others.extend(statement for statement, _ in sent if not statement.startswith("SELECT"))
+    return [statement for statement, _ in sent if statement.startswith("SELECT")]
 
 
 def test_on_sqlite_processing_holds_the_write_lock_only_while_it_writes(
