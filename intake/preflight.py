@@ -45,6 +45,10 @@ DATABASE_TIMEOUT_SECONDS = 5
 POOL_CONNECTIONS = 5 + 10
 # Beside the web workers: `intake worker`, and a command or a purge run at the same moment.
 OTHER_CONNECTIONS = 3
+# What a web worker holds once warm (164-193 MB measured, docs/performance.md section 4), and the
+# growth its bounded caches allow on top: a memory limit below both replaces workers for nothing.
+WORKER_RESIDENT_MB = 200
+WORKER_MEMORY_HEADROOM_MB = 50
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -165,6 +169,28 @@ def check_tagging(env: Mapping[str, str]) -> list[Finding]:
                          "INTAKE_TAGGING=worker: feedback from conversations waits for `intake worker` "
                          "to tag it; run it beside `intake serve`, or leave INTAKE_TAGGING unset.")]
     return []
+
+
+def check_worker_recycling(env: Mapping[str, str]) -> list[Finding]:
+    """When deploy/gunicorn.conf.py replaces a web worker: ``WEB_WORKER_MEMORY_LIMIT_MB`` and
+    ``WEB_MAX_REQUESTS`` must be whole numbers (gunicorn would not start), and a memory limit
+    near what a worker holds anyway would replace every worker every few dozen requests."""
+    findings = []
+    for name, example in (("WEB_WORKER_MEMORY_LIMIT_MB", "300"), ("WEB_MAX_REQUESTS", "0")):
+        raw = _value(env, name)
+        if raw and not (raw.isdigit() and (name == "WEB_MAX_REQUESTS" or int(raw) > 0)):
+            findings.append(_error(f"{name.lower().replace('_', '-')}-invalid",
+                                   f"{name} must be a whole number, e.g. {example}; gunicorn will "
+                                   "not start with it."))
+    limit = _value(env, "WEB_WORKER_MEMORY_LIMIT_MB")
+    if limit.isdigit() and 0 < int(limit) < WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB:
+        findings.append(_warning(
+            "web-memory-limit-low",
+            f"WEB_WORKER_MEMORY_LIMIT_MB={limit}: a web worker holds about {WORKER_RESIDENT_MB} MB "
+            "once it has served, so it would be replaced every few dozen requests, which slows a "
+            f"busy server; leave it unset (300) or set at least "
+            f"{WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB}."))
+    return findings
 
 
 def connections_needed(workers: int, threads: int) -> int:
@@ -378,6 +404,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
             workers = 1
     findings += check_scale(env, workers)
     findings += check_tagging(env)
+    findings += check_worker_recycling(env)
     findings += check_database(env)
     findings += check_connections(env, workers)
     findings += check_configuration_files(env)

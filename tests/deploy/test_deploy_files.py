@@ -11,9 +11,11 @@ import gc
 import os
 import re
 import runpy
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -297,6 +299,67 @@ def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch: pytest.Monke
     assert settings["bind"] == ["127.0.0.1:9001"]
     assert (settings["workers"], settings["threads"], settings["timeout"]) == (3, 6, 45)
     assert settings["forwarded_allow_ips"] == "10.0.0.0/8"
+
+
+class RecordingLog:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: object) -> None:
+        self.lines.append(message % args)
+
+
+def worker_after(nr: int, max_requests: int = sys.maxsize) -> SimpleNamespace:
+    """What post_request sees of a gunicorn worker that has begun ``nr`` requests."""
+    return SimpleNamespace(nr=nr, max_requests=max_requests, log=RecordingLog())
+
+
+def test_workers_are_replaced_on_memory_not_on_a_count_by_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_gunicorn(monkeypatch)
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == (0, 0)
+    assert settings["WORKER_MEMORY_LIMIT_MB"] == 300
+    counted = load_gunicorn(monkeypatch, WEB_MAX_REQUESTS="4000", WEB_WORKER_MEMORY_LIMIT_MB="400")
+    assert (counted["max_requests"], counted["max_requests_jitter"]) == (4000, 2000)
+    assert counted["WORKER_MEMORY_LIMIT_MB"] == 400
+
+
+def test_the_resident_memory_read_is_this_processs_rss(tmp_path: Path) -> None:
+    resident_megabytes = runpy.run_path(str(GUNICORN_CONF))["resident_megabytes"]
+    status = Path("/proc/self/status").read_text()
+    vm_rss_mb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
+    assert resident_megabytes() == pytest.approx(vm_rss_mb, abs=8)
+    (tmp_path / "statm").write_text("9000 2560 100 1 0 500 0\n")
+    assert resident_megabytes(str(tmp_path / "statm")) == 2560 * os.sysconf("SC_PAGE_SIZE") / 1_048_576
+    (tmp_path / "garbled").write_text("")
+    assert resident_megabytes(str(tmp_path / "garbled")) is None
+    assert resident_megabytes(str(tmp_path / "absent")) is None
+
+
+def test_a_worker_over_its_memory_limit_is_handed_to_gunicorns_replacement(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the limit, the worker's request budget is set to what it has served, so gunicorn
+    itself answers the next request, closes its connection and replaces the worker."""
+    post_request = load_gunicorn(monkeypatch, WEB_WORKER_MEMORY_LIMIT_MB="1")["post_request"]
+    between_checks = worker_after(49)
+    post_request(between_checks, None, {}, None)
+    assert between_checks.max_requests == sys.maxsize and not between_checks.log.lines
+
+    over = worker_after(100)
+    post_request(over, None, {}, None)
+    assert over.max_requests == 100
+    assert len(over.log.lines) == 1 and "over WEB_WORKER_MEMORY_LIMIT_MB=1" in over.log.lines[0]
+    post_request(over, None, {}, None)  # already on its way out: said once
+    assert over.max_requests == 100 and len(over.log.lines) == 1
+
+    counted = worker_after(50, max_requests=20)  # already due for replacement: left alone
+    post_request(counted, None, {}, None)
+    assert counted.max_requests == 20 and not counted.log.lines
+
+    roomy = load_gunicorn(monkeypatch, WEB_WORKER_MEMORY_LIMIT_MB="100000")["post_request"]
+    under = worker_after(100)
+    roomy(under, None, {}, None)
+    assert under.max_requests == sys.maxsize and not under.log.lines
 
 
 def test_the_access_log_holds_no_address_query_string_or_user_agent(

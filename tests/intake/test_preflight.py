@@ -164,6 +164,24 @@ def test_rate_limits_in_memory_behind_several_workers_is_a_warning() -> None:
     assert preflight.check_scale(production(), workers=1) == []
 
 
+def test_when_workers_are_replaced_is_checked(tmp_path: Path) -> None:
+    assert preflight.check_worker_recycling(production()) == []
+    assert preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="400",
+                                                       WEB_MAX_REQUESTS="0")) == []
+    assert found(preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="180"))) == {
+        "web-memory-limit-low": "warning"}
+    bad = preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="300MB",
+                                                      WEB_MAX_REQUESTS="-5"))
+    assert found(bad) == {"web-worker-memory-limit-mb-invalid": "error",
+                          "web-max-requests-invalid": "error"}
+    assert "WEB_WORKER_MEMORY_LIMIT_MB must be a whole number" in str(bad[0])
+    assert found(preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="0"))) == {
+        "web-worker-memory-limit-mb-invalid": "error"}
+    # run_checks includes it.
+    assert "web-memory-limit-low" in found(preflight.run_checks({
+        "INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_WORKER_MEMORY_LIMIT_MB": "100"}))
+
+
 def test_web_concurrency_sets_the_workers_unless_given_and_must_be_a_number(tmp_path: Path) -> None:
     env = {"INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_CONCURRENCY": "3"}
     assert "sqlite-several-workers" in found(preflight.run_checks(env))

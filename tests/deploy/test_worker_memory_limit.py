@@ -1,0 +1,54 @@
+"""Workers replaced on memory, under real gunicorn with deploy/gunicorn.conf.py: a worker over
+WEB_WORKER_MEMORY_LIMIT_MB is replaced between requests and no request fails; with the default
+limit the same traffic replaces no worker (a replacement costs a busy server its tail latency,
+docs/performance.md). SQLite keeps the test free of PostgreSQL: memory does not depend on it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.server_gunicorn import ROOT, free_port, get, running_deployed, server_env
+
+REQUESTS = 130  # two memory checks and more (one every MEMORY_CHECK_EVERY = 50 requests)
+
+
+def served_env(directory: Path, **extra: str) -> dict[str, str]:
+    env = server_env({
+        "INTAKE_ENV": "development", "DATABASE_URL": f"sqlite:///{directory / 'intake.sqlite3'}",
+        "INTAKE_INSTANCE_PATH": str(directory / "instance"), "LOG_FORMAT": "json",
+        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"), "BIND_HOST": "127.0.0.1",
+        "PORT": str(free_port()), "WEB_CONCURRENCY": "1", "WEB_THREADS": "2",
+    }, **extra)
+    migrated = subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", "db",
+                               "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    return env
+
+
+def health_checks(base_url: str) -> list[int]:
+    return [get(f"{base_url}/healthz", seconds=10).status for _ in range(REQUESTS)]
+
+
+@pytest.mark.parametrize(("limit", "replaced"), [("1", True), (None, False)],
+                         ids=["over-the-limit", "default-limit"])
+def test_a_worker_is_replaced_only_when_its_memory_passes_the_limit(
+        tmp_path: Path, limit: str | None, replaced: bool) -> None:
+    # Empty means the default, whatever the developer's own shell has set.
+    env = served_env(tmp_path, WEB_WORKER_MEMORY_LIMIT_MB=limit or "", WEB_MAX_REQUESTS="")
+    with running_deployed(env, tmp_path / "gunicorn.log") as server:
+        assert health_checks(server.base_url) == [200] * REQUESTS
+        log = server.output()
+    over = log.count("over WEB_WORKER_MEMORY_LIMIT_MB=")
+    boots = log.count("Booting worker")
+    if replaced:
+        # Checked at requests 50 and 100 of each worker's life: replaced at least twice.
+        assert over >= 2 and log.count("Autorestarting worker") >= 2
+        assert boots >= 3
+    else:
+        assert over == 0 and "Autorestarting worker" not in log
+        assert boots == 1
