@@ -19,7 +19,12 @@ For each database, after a short warm-up of both routes:
   that falls behind is charged for the queue it builds (no coordinated omission).
 
 Also printed: the server's CPU time per request (all gunicorn workers, from /proc) and the load
-generator's own CPU share, since both share this machine's cores.
+generator's own CPU share, since both share this machine's cores. When the load generator used
+most of a core on the bare route, that route's closed-loop rate is the generator's limit, not the
+server's: the report says so, and gives the server's CPU per request bare/real beside the ratio.
+Each closed-loop sender has an httpx client of its own, which costs this script about half as
+much per request as one shared pool (``--closed-loop-pool shared``, as figures before 6 December
+were measured; docs/performance.md).
 
 ``--tagging worker`` runs the server with INTAKE_TAGGING=worker and ``intake worker`` beside it,
 as production would: a finished conversation is stored and answered at once, and the worker tags
@@ -30,6 +35,7 @@ worker has tagged them all, and prints how long that took.
     .venv/bin/python -m benchmarks.webhook_load [--databases sqlite,postgresql] [--workers 5]
         [--threads 4] [--concurrency 16] [--seconds 20] [--rate 200[,50,...]] [--latency-seconds 20]
         [--rounds 2] [--warmup-seconds 5] [--tagging inline|worker]
+        [--closed-loop-pool per-connection|shared]
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +84,7 @@ OPEN_LOOP_CONNECTIONS = 64
 THROUGHPUT_TARGET = 0.40      # real at least 40% of bare's requests per second
 P99_TARGET_MS = 100.0         # at the offered rate
 TARGET_RATE = 200.0           # requests/second
+CLIENT_BOUND = 0.9            # of a core: the closed loop then measures this script, not the server
 DRAIN_SECONDS = 300.0         # the longest the run waits for the worker's backlog at the end
 INTAKE = Path(sys.executable).parent / "intake"
 
@@ -153,22 +161,39 @@ def _client(server: Gunicorn, connections: int) -> httpx.AsyncClient:
                                                  max_keepalive_connections=connections))
 
 
+@asynccontextmanager
+async def _clients(server: Gunicorn, connections: int, pool: str) -> AsyncIterator[
+        Callable[[int], httpx.AsyncClient]]:
+    """What each of ``connections`` senders sends with: one client sharing a pool of that many
+    connections (``shared``), or a client of one connection each (``per-connection``). httpcore's
+    pool does work for every connection it holds each time a request starts or ends, so a
+    shared pool costs the load generator more per request the more connections it has; with
+    its own client, a sender's cost does not depend on how many others there are."""
+    async with AsyncExitStack() as stack:
+        if pool == "shared":
+            client = await stack.enter_async_context(_client(server, connections))
+            yield lambda _sender: client
+            return
+        own = [await stack.enter_async_context(_client(server, 1)) for _ in range(connections)]
+        yield own.__getitem__
+
+
 def _traffic(path: str, seed: int) -> Traffic:
     return Traffic(PUBLIC_BASE_URL + path, AUTH_TOKEN, SERVICE_NUMBER, ACCOUNT_SID, seed=seed)
 
 
 async def closed_loop(server: Gunicorn, path: str, traffic: Traffic, concurrency: int,
-                      seconds: float, phase: Phase | None) -> None:
+                      seconds: float, phase: Phase | None, pool: str = "per-connection") -> None:
     """``concurrency`` connections, each sending as soon as its last answer came, for
     ``seconds`` (requests still in flight then are waited for and counted)."""
-    async with _client(server, concurrency) as client:
+    async with _clients(server, concurrency, pool) as client_of:
         deadline = time.perf_counter() + seconds
 
-        async def user() -> None:
+        async def user(sender: int) -> None:
             while time.perf_counter() < deadline:
-                await _send(client, path, traffic, phase)
+                await _send(client_of(sender), path, traffic, phase)
 
-        await asyncio.gather(*(user() for _ in range(concurrency)))
+        await asyncio.gather(*(user(sender) for sender in range(concurrency)))
 
 
 async def open_loop(server: Gunicorn, path: str, traffic: Traffic, rate: float, seconds: float,
@@ -269,13 +294,14 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
             try:
                 for route in ("bare", "real"):  # every worker loads what it loads lazily
                     asyncio.run(closed_loop(server, paths[route], traffic[route],
-                                            args.concurrency, args.warmup_seconds, None))
+                                            args.concurrency, args.warmup_seconds, None,
+                                            args.closed_loop_pool))
                 for _ in range(args.rounds):
                     for route in ("bare", "real"):
                         phase = Phase(kind, route, "closed", f"c={args.concurrency}")
                         phases.append(measured(service, phase, closed_loop(
                             server, paths[route], traffic[route], args.concurrency,
-                            args.seconds, phase)))
+                            args.seconds, phase, args.closed_loop_pool)))
                 for rate in args.rate:
                     for route in ("bare", "real"):
                         phase = Phase(kind, route, "open", f"{rate:g}/s")
@@ -295,6 +321,28 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
     return phases
 
 
+def load_generator_bound(closed: list[Phase]) -> str:
+    """Whether the closed loop measured the server or this script: when the script used most of
+    a core for the bare route, the bare route's rate is the load generator's, and real/bare
+    overstates the server's own ratio. The server's CPU per request, bare over real, does not
+    depend on the client (on PostgreSQL it leaves out the database's own CPU, so it overstates
+    there too)."""
+    def median_of(route: str, value: Callable[[Phase], float]) -> float:
+        values = [value(p) for p in closed if p.route == route and p.requests]
+        return statistics.median(values) if values else 0.0
+
+    client = median_of("bare", lambda p: p.client_cpu / p.seconds if p.seconds else 0.0)
+    bare_cpu = median_of("bare", lambda p: p.server_cpu / p.requests)
+    real_cpu = median_of("real", lambda p: p.server_cpu / p.requests)
+    by_cpu = bare_cpu / real_cpu if real_cpu else 0.0
+    kind = closed[0].database if closed else "?"
+    bound = (f"the bare route was limited by the load generator (at {100 * client:.0f}% of a core), "
+             "so real/bare overstates the server's ratio" if client >= CLIENT_BOUND
+             else f"the load generator used {100 * client:.0f}% of a core on the bare route")
+    return (f"{kind}: {bound}; server CPU per request, bare/real = {by_cpu:.3f} "
+            f"({1000 * bare_cpu:.2f} / {1000 * real_cpu:.2f} ms)")
+
+
 def verdicts(phases: list[Phase]) -> list[str]:
     lines = []
     for kind in dict.fromkeys(p.database for p in phases):
@@ -306,6 +354,8 @@ def verdicts(phases: list[Phase]) -> list[str]:
         lines.append(f"{kind}: throughput real/bare = {ratio:.3f} (median of {len(rounds)} "
                      f"rounds: {', '.join(f'{r:.3f}' for r in rounds)}); target >= "
                      f"{THROUGHPUT_TARGET:.2f}: {'met' if ratio >= THROUGHPUT_TARGET else 'MISSED'}")
+        lines.append(load_generator_bound(
+            [p for p in phases if p.database == kind and p.mode == "closed"]))
         for opened in (p for p in phases if p.database == kind and p.mode == "open"):
             route, at_target = opened.route, opened.load == f"{TARGET_RATE:g}/s"
             p99 = percentile(opened.latencies_ms, 0.99)
@@ -333,6 +383,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0, help="each open-loop phase")
     parser.add_argument("--rounds", type=int, default=2, help="closed-loop bare/real pairs")
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument("--closed-loop-pool", default="per-connection",
+                        choices=("per-connection", "shared"),
+                        help="the closed loop's httpx clients: one of one connection per sender "
+                             "(cheaper for this script, so the bare route is less bound by it), "
+                             "or one pool of --concurrency connections (figures before "
+                             "6 December)")
     parser.add_argument("--tagging", default="inline", choices=("inline", "worker"),
                         help="INTAKE_TAGGING; worker also runs `intake worker` beside the server")
     args = parser.parse_args(argv)
@@ -345,7 +401,8 @@ def main(argv: list[str] | None = None) -> None:
              if args.tagging == "worker" else ""))
     rates = ",".join(f"{rate:g}" for rate in args.rate)
     print(f"load: httpx from this process to 127.0.0.1; closed loop {args.concurrency} "
-          f"connections x {args.seconds:g} s x {args.rounds} rounds; open loop {rates} "
+          f"connections ({args.closed_loop_pool} pool) x {args.seconds:g} s x {args.rounds} "
+          f"rounds; open loop {rates} "
           f"requests/s x {args.latency_seconds:g} s; warm-up {args.warmup_seconds:g} s per route")
     print(HEADER)
     phases: list[Phase] = []

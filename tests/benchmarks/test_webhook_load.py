@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from benchmarks.served import ROOT
+from benchmarks.webhook_load import Phase, load_generator_bound
 
 NUMBER = r"\d+(?:\.\d+)?"
 ROW = re.compile(rf"^sqlite +(bare|real) +(closed|open) +(c=\d+|{NUMBER}/s) +(\d+) +({NUMBER})"
@@ -26,6 +27,7 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("machine: ") and "load average" in lines[0]
     assert "WEB_CONCURRENCY=2 WEB_THREADS=2" in lines[1]
+    assert "closed loop 4 connections (per-connection pool)" in lines[2]
     rows = [ROW.match(line) for line in lines]
     phases = {(m.group(1), m.group(2)) for m in rows if m}
     assert phases == {("bare", "closed"), ("real", "closed"), ("bare", "open"), ("real", "open")}
@@ -33,6 +35,9 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
         assert int(match.group(4)) > 0, match.group(0)  # requests answered
     assert re.search(rf"^sqlite: throughput real/bare = {NUMBER} \(median of 1 rounds",
                      done.stdout, re.M)
+    assert re.search(rf"^sqlite: (the bare route was limited by the load generator \(at \d+% of "
+                     rf"a core\)|the load generator used \d+% of a core).*; server CPU per request, "
+                     rf"bare/real = {NUMBER} \({NUMBER} / {NUMBER} ms\)$", done.stdout, re.M)
     for route in ("bare", "real"):
         assert re.search(rf"^sqlite: {route} at 20/s: p50 {NUMBER} ms, p95 {NUMBER} ms, "
                          rf"p99 {NUMBER} ms, \d+ errors", done.stdout, re.M)
@@ -45,14 +50,33 @@ def test_with_tagging_in_the_worker_it_runs_one_and_waits_for_its_backlog() -> N
         [sys.executable, "-m", "benchmarks.webhook_load", "--databases", "sqlite", "--workers", "2",
          "--threads", "2", "--concurrency", "4", "--seconds", "2", "--rate", "20",
          "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5",
-         "--tagging", "worker"],
+         "--tagging", "worker", "--closed-loop-pool", "shared"],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "INTAKE_TAGGING=worker; `intake worker` beside it" in done.stdout
+    assert "closed loop 4 connections (shared pool)" in done.stdout
     waiting = re.findall(r"^  waiting for the worker to tag them: (\d+) messages$", done.stdout, re.M)
     assert len(waiting) == 4                       # after each of the four phases
     assert re.search(rf"the worker tagged the backlog {NUMBER} s after the load ended$",
                      done.stdout, re.M)
     ended = re.search(r"'conversations ended': (\d+)", done.stdout)
     assert ended is not None and int(ended.group(1)) > 0   # there was feedback to tag
+
+
+def closed(route: str, requests: int, server_cpu: float, client_cpu: float) -> Phase:
+    phase = Phase("postgresql", route, "closed", "c=16", seconds=10.0, server_cpu=server_cpu,
+                  client_cpu=client_cpu)
+    phase.latencies_ms = [1.0] * requests
+    return phase
+
+
+def test_a_bare_route_limited_by_the_load_generator_is_said_to_be() -> None:
+    """The script at 97% of a core on the bare route measured itself, not the server: the
+    report says so and gives the server's own CPU per request, bare over real."""
+    bound = load_generator_bound([closed("bare", 5000, 5.0, 9.7), closed("real", 2000, 10.0, 3.0)])
+    assert bound == ("postgresql: the bare route was limited by the load generator (at 97% of a "
+                     "core), so real/bare overstates the server's ratio; server CPU per request, "
+                     "bare/real = 0.200 (1.00 / 5.00 ms)")
+    free = load_generator_bound([closed("bare", 5000, 5.0, 6.0), closed("real", 2000, 10.0, 3.0)])
+    assert free.startswith("postgresql: the load generator used 60% of a core on the bare route;")
