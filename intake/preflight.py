@@ -176,13 +176,15 @@ def check_worker_recycling(env: Mapping[str, str]) -> list[Finding]:
     ``WEB_MAX_REQUESTS`` must be whole numbers (gunicorn would not start), and a memory limit
     near what a worker holds anyway would replace every worker every few dozen requests."""
     findings = []
-    for name, example in (("WEB_WORKER_MEMORY_LIMIT_MB", "300"), ("WEB_MAX_REQUESTS", "0")):
-        raw = _value(env, name)
-        if raw and not (raw.isdigit() and (name == "WEB_MAX_REQUESTS" or int(raw) > 0)):
-            findings.append(_error(f"{name.lower().replace('_', '-')}-invalid",
-                                   f"{name} must be a whole number, e.g. {example}; gunicorn will "
-                                   "not start with it."))
-    limit = _value(env, "WEB_WORKER_MEMORY_LIMIT_MB")
+    limit, count = _value(env, "WEB_WORKER_MEMORY_LIMIT_MB"), _value(env, "WEB_MAX_REQUESTS")
+    if limit and not (limit.isdigit() and int(limit) > 0):
+        findings.append(_error("web-worker-memory-limit-mb-invalid",
+                               "WEB_WORKER_MEMORY_LIMIT_MB must be a whole number of megabytes above "
+                               "0, e.g. 300 (or unset for 300)."))
+    if count and not count.isdigit():
+        findings.append(_error("web-max-requests-invalid",
+                               "WEB_MAX_REQUESTS must be a whole number of requests, 0 for none (or "
+                               "unset); gunicorn will not start with it."))
     if limit.isdigit() and 0 < int(limit) < WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB:
         findings.append(_warning(
             "web-memory-limit-low",

@@ -174,7 +174,8 @@ def test_when_workers_are_replaced_is_checked(tmp_path: Path) -> None:
                                                       WEB_MAX_REQUESTS="-5"))
     assert found(bad) == {"web-worker-memory-limit-mb-invalid": "error",
                           "web-max-requests-invalid": "error"}
-    assert "WEB_WORKER_MEMORY_LIMIT_MB must be a whole number" in str(bad[0])
+    assert "WEB_WORKER_MEMORY_LIMIT_MB must be a whole number of megabytes" in str(bad[0])
+    assert "WEB_MAX_REQUESTS must be a whole number of requests" in str(bad[1])
     assert found(preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="0"))) == {
         "web-worker-memory-limit-mb-invalid": "error"}
     # run_checks includes it.
