@@ -324,8 +324,9 @@ def test_workers_are_replaced_on_memory_not_on_a_count_by_default(
     assert counted["WORKER_MEMORY_LIMIT_MB"] == 400
 
 
-def test_the_resident_memory_read_is_this_processs_rss(tmp_path: Path) -> None:
-    resident_megabytes = runpy.run_path(str(GUNICORN_CONF))["resident_megabytes"]
+def test_the_resident_memory_read_is_this_processs_rss(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    resident_megabytes = load_gunicorn(monkeypatch)["resident_megabytes"]
     status = Path("/proc/self/status").read_text()
     vm_rss_mb = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
     assert resident_megabytes() == pytest.approx(vm_rss_mb, abs=8)
