@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
@@ -23,12 +21,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from tests.reliability.server_gunicorn import (
-    ROOT,
     Server,
     all_at_once,
     free_port,
     get,
     post,
+    run_intake,
     running_deployed,
     server_env,
 )
@@ -66,8 +64,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
         "BIND_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "3", "WEB_THREADS": "2",
     })
-    migrated = subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", "db",
-                               "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    migrated = run_intake(env, "db", "upgrade")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     with running_deployed(env, directory / "gunicorn.log") as server:
         yield Served(server, directory / "metrics")

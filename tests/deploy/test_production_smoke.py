@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +33,12 @@ from intake.storage.models import Feedback, InboundMessage, OutboundMessage, Out
 from tests.bot.telegram.fake_bot_api import TOKEN, FakeBotApi, running_fake_bot_api, text_update
 from tests.conftest import POSTGRES_URL, postgres_available
 from tests.reliability.server_gunicorn import (
-    ROOT,
     Answer,
     Server,
     free_port,
     get,
     post,
+    run_intake,
     running_deployed,
     server_env,
 )
@@ -56,7 +55,6 @@ PATIENT = "+447700900456"
 TELEGRAM_SECRET = "smoke-webhook-secret_0123456789"
 TELEGRAM_CHAT = 777001
 REFERENCE = re.compile(r"\bFB-[A-Z0-9]{4,}\b")
-COMMAND_SECONDS = 120
 
 
 @dataclass
@@ -86,12 +84,6 @@ class Production:
         return post(self.server.base_url + path, urllib.parse.urlencode(params).encode(),
                     {"Content-Type": "application/x-www-form-urlencoded",
                      "X-Twilio-Signature": str(signature)})
-
-
-def run_intake(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", *args],
-                          cwd=ROOT, env=dict(env), capture_output=True, text=True,
-                          timeout=COMMAND_SECONDS, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,17 @@ docs/performance.md). SQLite keeps the test free of PostgreSQL: memory does not 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.server_gunicorn import ROOT, free_port, get, running_deployed, server_env
+from tests.reliability.server_gunicorn import (
+    free_port,
+    get,
+    run_intake,
+    running_deployed,
+    server_env,
+)
 
 REQUESTS = 130  # two memory checks and more (one every MEMORY_CHECK_EVERY = 50 requests)
 
@@ -23,9 +27,7 @@ def served_env(directory: Path, **extra: str) -> dict[str, str]:
         "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"), "BIND_HOST": "127.0.0.1",
         "PORT": str(free_port()), "WEB_CONCURRENCY": "1", "WEB_THREADS": "2",
     }, **extra)
-    migrated = subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", "db",
-                               "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=120)
+    migrated = run_intake(env, "db", "upgrade")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     return env
 

@@ -28,6 +28,7 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 HOOKS = Path(__file__).with_name("server_hooks.py")
 START_SECONDS = 60.0
 REQUEST_SECONDS = 30.0
+COMMAND_SECONDS = 120.0
 # Settings from the developer's own shell must not leak into the server under test.
 CLEARED_PREFIXES = ("DATABASE_URL", "INTAKE_", "SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_",
                     "TELEGRAM_", "RATELIMIT_", "FEEDBACK_RATE_LIMIT")
@@ -98,6 +99,14 @@ def server_env(settings: Mapping[str, str], **extra: str) -> dict[str, str]:
     env.update(settings)
     env.update(extra)
     return env
+
+
+def run_intake(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``intake *args`` as the deploy runs it (``intake db upgrade`` before the server starts),
+    in a process of its own with ``env``; its output is kept for the test's message."""
+    return subprocess.run([sys.executable, "-c", "from intake.cli import main; main()", *args],
+                          cwd=ROOT, env=dict(env), capture_output=True, text=True,
+                          timeout=COMMAND_SECONDS, check=False)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
