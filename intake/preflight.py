@@ -45,6 +45,9 @@ DATABASE_TIMEOUT_SECONDS = 5
 POOL_CONNECTIONS = 5 + 10
 # Beside the web workers: `intake worker`, and a command or a purge run at the same moment.
 OTHER_CONNECTIONS = 3
+# deploy/gunicorn.conf.py's WORKER_MEMORY_LIMIT_MB when WEB_WORKER_MEMORY_LIMIT_MB is unset
+# (tests/deploy/test_deploy_files.py keeps the two in step).
+DEFAULT_WORKER_MEMORY_LIMIT_MB = 300
 # What a web worker holds once warm (164-193 MB measured, docs/performance.md section 4), and the
 # growth its bounded caches allow on top: a memory limit below both replaces workers for nothing.
 WORKER_RESIDENT_MB = 200
@@ -177,21 +180,23 @@ def check_worker_recycling(env: Mapping[str, str]) -> list[Finding]:
     near what a worker holds anyway would replace every worker every few dozen requests."""
     findings = []
     limit, count = _value(env, "WEB_WORKER_MEMORY_LIMIT_MB"), _value(env, "WEB_MAX_REQUESTS")
+    lowest = WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB
     if limit and not (limit.isdigit() and int(limit) > 0):
         findings.append(_error("web-worker-memory-limit-mb-invalid",
                                "WEB_WORKER_MEMORY_LIMIT_MB must be a whole number of megabytes above "
-                               "0, e.g. 300 (or unset for 300)."))
-    if count and not count.isdigit():
-        findings.append(_error("web-max-requests-invalid",
-                               "WEB_MAX_REQUESTS must be a whole number of requests, 0 for none (or "
-                               "unset); gunicorn will not start with it."))
-    if limit.isdigit() and 0 < int(limit) < WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB:
+                               f"0, e.g. {DEFAULT_WORKER_MEMORY_LIMIT_MB} (or unset for "
+                               f"{DEFAULT_WORKER_MEMORY_LIMIT_MB})."))
+    elif limit and int(limit) < lowest:
         findings.append(_warning(
             "web-memory-limit-low",
             f"WEB_WORKER_MEMORY_LIMIT_MB={limit}: a web worker holds about {WORKER_RESIDENT_MB} MB "
             "once it has served, so it would be replaced every few dozen requests, which slows a "
-            f"busy server; leave it unset (300) or set at least "
-            f"{WORKER_RESIDENT_MB + WORKER_MEMORY_HEADROOM_MB}."))
+            f"busy server; leave it unset ({DEFAULT_WORKER_MEMORY_LIMIT_MB}) or set at least "
+            f"{lowest}."))
+    if count and not count.isdigit():
+        findings.append(_error("web-max-requests-invalid",
+                               "WEB_MAX_REQUESTS must be a whole number of requests, 0 for none (or "
+                               "unset); gunicorn will not start with it."))
     return findings
 
 

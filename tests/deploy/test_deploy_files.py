@@ -319,6 +319,8 @@ def test_workers_are_replaced_on_memory_not_on_a_count_by_default(
     settings = load_gunicorn(monkeypatch)
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (0, 0)
     assert settings["WORKER_MEMORY_LIMIT_MB"] == 300
+    # `intake check-config` names the same default in its advice.
+    assert settings["WORKER_MEMORY_LIMIT_MB"] == preflight.DEFAULT_WORKER_MEMORY_LIMIT_MB
     counted = load_gunicorn(monkeypatch, WEB_MAX_REQUESTS="4000", WEB_WORKER_MEMORY_LIMIT_MB="400")
     assert (counted["max_requests"], counted["max_requests_jitter"]) == (4000, 2000)
     assert counted["WORKER_MEMORY_LIMIT_MB"] == 400
