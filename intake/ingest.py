@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from intake import pipeline
 from intake.campaigns.reply_links import invitations_for, recent_invitations
@@ -63,6 +63,18 @@ RESERVED_REFERENCE = "reserved_reference"
 # Queued messages one `intake worker` claims at a time (then processes one by one).
 QUEUE_BATCH = 10
 T = TypeVar("T")
+# Built once, as the statements of a conversation turn are (bot/chat.py): the ORM's unit of work
+# for one new row, or a statement built per call, was most of the time of storing a message.
+_STORE_INBOUND = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
+# A new item, left out by the database if its reference is taken (see ``_insert_feedback``).
+_NEW_FEEDBACK = {
+    name: dialect.insert(Feedback.__table__).on_conflict_do_nothing(
+        index_elements=[Feedback.__table__.c.reference]).returning(
+        Feedback.__table__.c.reference, Feedback.__table__.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_LINK_CONVERSATION = update(Conversation.__table__).where(
+    Conversation.__table__.c.id == bindparam("conversation"),
+    Conversation.__table__.c.feedback_id.is_(None)).values(feedback_id=bindparam("item"))
 
 
 class Key(NamedTuple):
@@ -137,16 +149,20 @@ class Intake:
         """``receive``: the inbound id, the new row as stored (None for a duplicate), and the
         message as JSON (what the row keeps, encrypted)."""
         payload, values = self._inbound_values(message, self.clock())
-        record = InboundMessage(**values)
-        record.state = state
+        values["state"] = state
         with self._one_statement() as session:
-            session.add(record)
             try:
+                inbound_id = session.execute(_STORE_INBOUND, values).scalar_one()
                 session.commit()
-                self.received(message.channel, duplicate=False)
-                return record.id, record, payload
             except IntegrityError:
                 session.rollback()
+            else:
+                self.received(message.channel, duplicate=False)
+                # The row as stored, for the caller to update without reading it back.
+                record = InboundMessage(id=inbound_id, error=None, processed_at=None,
+                                        payload_removed_at=None, **values)
+                make_transient_to_detached(record)
+                return inbound_id, record, payload
             existing = session.scalar(select(InboundMessage.id).where(
                 InboundMessage.channel == message.channel,
                 InboundMessage.provider_message_id == message.provider_message_id))
@@ -285,18 +301,24 @@ class Intake:
         try:
             context, sender = self._with_sender(session, message, self.context(session))
             draft = pipeline.run(message, context)
-            reference = self._reference_for(session, message)
-            feedback = self._store(session, record, message, draft, reference, sender)
-            session.flush()
-            self._link(session, feedback, message, draft)
-            # After the flush, so the row is updated once, at commit (a failed attempt is
+            now = self.clock()
+            consultation_id = self._consultation_id(session, message, {})  # the last read
+            # Stored as `intake import` stores a batch (one INSERT per table, no ORM object per
+            # row), which was most of a finishing SMS turn's time; a reference taken meanwhile
+            # gives way to a new one there, so it is not looked up first.
+            item = NewItem(record, message, draft,
+                           reserved_reference(message) or self._new_references(1, set())[0], now,
+                           self._contributor(session, record, message, now, sender),
+                           consultation_id)
+            self._insert_items(session, [item])
+            # After the inserts, so the row is updated once, at commit (a failed attempt is
             # counted by ``_record_outcome``).
             record.attempts += 1
             record.state, record.error = InboundState.PROCESSED, None
-            record.processed_at = self.clock()
+            record.processed_at = now
             session.commit()
             return IngestResult(inbound_id, InboundState.PROCESSED,
-                                feedback_id=feedback.id, reference=feedback.reference)
+                                feedback_id=item.feedback_id, reference=item.reference)
         except RejectedMessage as exc:
             return self._record_outcome(session, inbound_id, InboundState.REJECTED, str(exc))
         except Exception as exc:
@@ -416,8 +438,8 @@ class Intake:
 
     def _insert_items(self, session: Session, items: Sequence[NewItem]) -> None:
         """The items with one INSERT ... RETURNING, then their tags, audit events and links with
-        one INSERT each: the rows ``_store`` and ``_link`` would add, without the ORM's work for
-        each object (most of the time a row took outside the pipeline)."""
+        one INSERT each, without the ORM's work for each object (most of the time a row took
+        outside the pipeline). A batch of one is how a single message is stored too."""
         if not items:
             return
         if any(item.contributor is not None for item in items):
@@ -443,11 +465,7 @@ class Intake:
         out by the database and tried again with a new one: so the batch's references need no
         look-up first (which PostgreSQL's planner answers through the reference's trigram index,
         ~0.4 s a batch)."""
-        table = Feedback.__table__
-        dialect = session.get_bind().dialect.name
-        insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (insert_for(table).on_conflict_do_nothing(index_elements=[table.c.reference])
-                     .returning(table.c.reference, table.c.id))
+        statement = _NEW_FEEDBACK[session.get_bind().dialect.name]
         taken = {item.reference for item in items}
         waiting = list(items)
         while waiting:
@@ -457,6 +475,8 @@ class Intake:
             for item in waiting:
                 item.feedback_id = ids.get(item.reference, 0)
             waiting = [item for item in waiting if not item.feedback_id]
+            if any(reserved_reference(item.message) == item.reference for item in waiting):
+                log.warning("a queued message's reserved reference was taken: it gets a new one")
             for item, reference in zip(waiting, self._new_references(len(waiting), taken),
                                        strict=True):
                 item.reference = reference
@@ -515,20 +535,6 @@ class Intake:
         record.attempts = (record.attempts or 0) + 1
         session.commit()
         return IngestResult(inbound_id, state, error=error)
-
-    def _store(self, session: Session, record: InboundMessage, message: IncomingMessage,
-               draft: Draft, reference: str, sender: ContactAddress | None) -> Feedback:
-        """Add the item, its contributor's answers and its tags. What needs the item's id (its
-        links) is added by ``_link`` once the session is flushed. ``sender``: the sender's
-        stored address, if they have one."""
-        now = self.clock()
-        contributor = self._contributor(session, record, message, now, sender)
-        feedback = Feedback(contributor=contributor, **self._feedback_values(
-            record, message, draft, reference, now, self._consultation_id(session, message, {})))
-        session.add(feedback)
-        apply_pipeline_tags(feedback, draft.tags, now, reason=f"pipeline:{record.id}")
-        session.add(AuditEvent(**self._created_event(reference, message, record.id, now)))
-        return feedback
 
     def _with_sender(self, session: Session, message: IncomingMessage,
                      base: PipelineContext) -> tuple[PipelineContext, ContactAddress | None]:
@@ -589,36 +595,17 @@ class Intake:
                 "entity_type": "feedback", "entity_id": reference,
                 "details": {"channel": message.channel, "inbound_id": inbound_id}}
 
-    def _link(self, session: Session, feedback: Feedback, message: IncomingMessage,
-              draft: Draft) -> None:
-        """A new, flushed item's routing links, and the chat it came from."""
-        self._add_links(session, feedback, draft, self.clock(), new_item=True)
-        self._link_conversation(session, feedback.id, message)
-
     @staticmethod
     def _link_conversation(session: Session, feedback_id: int, message: IncomingMessage) -> None:
         conversation_id = message.metadata.get("conversation_id")
         if isinstance(conversation_id, int):
             # A chat's answers became this item: linked here, so an item finished later by
             # `intake reprocess --failed` shows its conversation too.
-            session.execute(update(Conversation).where(
-                Conversation.id == conversation_id, Conversation.feedback_id.is_(None))
-                .values(feedback_id=feedback_id))
+            session.execute(_LINK_CONVERSATION, {"conversation": conversation_id,
+                                                 "item": feedback_id})
 
     def _unused_reference(self, session: Session) -> str:
         return self._unused_references(session, 1)[0]
-
-    def _reference_for(self, session: Session, message: IncomingMessage) -> str:
-        """The reference the person was given when the message was queued, else a new one.
-        (A reserved one taken meanwhile, a chance of about one in 600 million per item, gives
-        way to a new one rather than failing the message again at every try.)"""
-        reserved = reserved_reference(message)
-        if reserved is None:
-            return self._unused_reference(session)
-        if not self._taken_references(session, {reserved}):
-            return reserved
-        log.warning("inbound message's reserved reference was taken: it gets a new one")
-        return self._unused_reference(session)
 
     @staticmethod
     def _new_references(count: int, taken: set[str]) -> list[str]:
@@ -648,20 +635,15 @@ class Intake:
                                                  .where(Feedback.reference.in_(chunk)))}
 
     @staticmethod
-    def _add_links(session: Session, feedback: Feedback, draft: Draft, now: datetime, *,
-                   new_item: bool = False) -> int:
-        """Add the links routing proposes that the item does not have yet (a new item has none,
-        and none that staff removed)."""
-        tracker: set[int] = set()
-        consultations: set[int] = set()
-        removed: set[tuple[str, int]] = set()
-        if not new_item:
-            tracker = set(session.scalars(select(FeedbackTrackerLink.tracker_item_id).where(
-                FeedbackTrackerLink.feedback_id == feedback.id)))
-            consultations = set(session.scalars(select(FeedbackConsultationLink.consultation_id)
-                                                .where(FeedbackConsultationLink.feedback_id
-                                                       == feedback.id)))
-            removed = removed_targets(session, feedback.id)
+    def _add_links(session: Session, feedback: Feedback, draft: Draft, now: datetime) -> int:
+        """Add the links routing proposes that the item does not have yet, and that staff did
+        not remove."""
+        tracker = set(session.scalars(select(FeedbackTrackerLink.tracker_item_id).where(
+            FeedbackTrackerLink.feedback_id == feedback.id)))
+        consultations = set(session.scalars(select(FeedbackConsultationLink.consultation_id)
+                                            .where(FeedbackConsultationLink.feedback_id
+                                                   == feedback.id)))
+        removed = removed_targets(session, feedback.id)
         links = Intake._link_values(feedback.id, draft, now, tracker, consultations, removed)
         session.add_all(model(**values) for model, values in links)
         return len(links)

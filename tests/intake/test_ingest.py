@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
 
 from intake import pipeline
 from intake.bootstrap import Runtime, build_runtime
@@ -215,6 +214,30 @@ def test_no_needs_stated_means_the_needs_held_are_not_read(runtime: Runtime) -> 
     assert count(runtime, RecordedNeed) == 2
 
 
+def test_a_new_item_is_stored_with_one_insert_per_table_and_no_reference_look_up(
+        runtime: Runtime) -> None:
+    """As `intake import` stores a batch: a finishing SMS turn spent most of its time in the
+    ORM's work for each new row, and in reading whether a fresh reference was taken."""
+    with runtime.sessions.begin() as session:
+        seed_demo(session, FIXED_NOW)
+    runtime.intake.ingest(message(pid="a"))
+    writes: list[str] = []
+    results: list[IngestResult] = []
+    reads = selects_during(runtime, lambda: results.append(runtime.intake.ingest(message(
+        "The GP and the midwife were both lovely", pid="b", needs=("large-print",)))), writes)
+    assert results[0].state == InboundState.PROCESSED and results[0].reference
+    assert not [s for s in reads if s.split(" FROM ", 1)[1].lstrip().startswith("feedback ")]
+    inserts = [s.split(" (", 1)[0] for s in writes if s.startswith("INSERT")]
+    assert len(inserts) == len(set(inserts))        # one statement per table, rows and all
+    with runtime.sessions() as session:
+        item = session.scalars(select(Feedback).where(
+            Feedback.reference == results[0].reference)).one()
+        assert len([t for t in item.tags if t.kind == "service"]) >= 2
+        assert item.contributor is not None
+        assert session.scalar(select(func.count()).select_from(FeedbackTrackerLink).where(
+            FeedbackTrackerLink.feedback_id == item.id)) == 1
+
+
 def selects_during(runtime: Runtime, action: Callable[[], object],
                    others: list[str] | None = None) -> list[str]:
     """The SELECT statements ``action`` sent to the database, flattened to one line each (and
@@ -228,8 +251,8 @@ def selects_during(runtime: Runtime, action: Callable[[], object],
 
 def test_on_sqlite_processing_holds_the_write_lock_only_while_it_writes(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reads, the pipeline and the choice of reference come first: meanwhile another
-    process can write (every web worker's conversation turns wait for that lock)."""
+    """The reads and the pipeline come first: meanwhile another process can write (every web
+    worker's conversation turns wait for that lock). The last read is the consultation's id."""
     if runtime.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL locks rows, not the database")
     runtime.intake.ingest(message(pid="a"))   # a known sender: their address is read too
@@ -238,21 +261,21 @@ def test_on_sqlite_processing_holds_the_write_lock_only_while_it_writes(
     def another_writer() -> None:
         writable.append(sqlite_writable(runtime.engine.url.database or ""))
 
-    run, unused_reference = pipeline.run, Intake._unused_reference
+    run, consultation_id = pipeline.run, Intake._consultation_id
 
     def run_then_write(*args: object) -> object:
         another_writer()
         return run(*args)  # type: ignore[arg-type]
 
-    def reference_then_write(self: Intake, session: Session) -> str:
-        reference = unused_reference(self, session)
+    def consultation_then_write(*args: object) -> object:
+        found = consultation_id(*args)  # type: ignore[arg-type]
         another_writer()
-        return reference
+        return found
 
     monkeypatch.setattr(pipeline, "run", run_then_write)
-    monkeypatch.setattr(Intake, "_unused_reference", reference_then_write)
+    monkeypatch.setattr(Intake, "_consultation_id", staticmethod(consultation_then_write))
     result = runtime.intake.ingest(message("The pharmacy was great", pid="b", needs=("large-print",),
-                                           language="en"))
+                                           language="en", consultation="a-closed-one"))
     assert result.state == InboundState.PROCESSED
     assert writable == [True, True]
     with runtime.sessions() as session:
@@ -457,7 +480,8 @@ def test_a_worker_that_dies_after_claiming_leaves_the_message_for_reprocess(
     assert runtime.intake.retry(queued.inbound_id).reference == queued.reference
 
 
-def test_a_reserved_reference_taken_meanwhile_gives_way_to_a_new_one(runtime: Runtime) -> None:
+def test_a_reserved_reference_taken_meanwhile_gives_way_to_a_new_one(
+        runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     queued = runtime.intake.queue(message())
     other = runtime.intake.ingest(message("The dentist was lovely", pid="m-2"))
     with runtime.sessions.begin() as session:
@@ -468,6 +492,7 @@ def test_a_reserved_reference_taken_meanwhile_gives_way_to_a_new_one(runtime: Ru
     assert done.state == InboundState.PROCESSED
     assert done.reference is not None and done.reference not in (queued.reference, None)
     assert count(runtime, Feedback) == 2
+    assert "reserved reference was taken" in caplog.text
 
 
 def test_on_sqlite_the_worker_holds_the_write_lock_only_while_it_writes_each_item(

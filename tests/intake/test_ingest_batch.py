@@ -156,21 +156,15 @@ def test_a_message_that_fails_in_the_pipeline_is_kept_and_its_neighbours_go_on(
 
 def test_when_storing_the_batch_fails_each_message_is_processed_on_its_own(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_batch, real_alone = Intake._feedback_row, Intake._store
+    real_row = Intake._feedback_row
 
-    def refuses_in_batch(self: Intake, item: NewItem) -> dict[str, Any]:
+    def refuses(self: Intake, item: NewItem) -> dict[str, Any]:
+        """The row is refused in the batch, and again when the message is stored on its own."""
         if item.message.provider_message_id == "m-5":
             raise ValueError("the database refused this row")
-        return real_batch(self, item)
+        return real_row(self, item)
 
-    def refuses_alone(self: Intake, session: Any, record: InboundMessage, message: IncomingMessage,
-                      *args: Any) -> Feedback:
-        if message.provider_message_id == "m-5":
-            raise ValueError("the database refused this row")
-        return real_alone(self, session, record, message, *args)
-
-    monkeypatch.setattr(Intake, "_feedback_row", refuses_in_batch)
-    monkeypatch.setattr(Intake, "_store", refuses_alone)
+    monkeypatch.setattr(Intake, "_feedback_row", refuses)
     results = runtime.intake.ingest_many(messages("m", 100))
     assert [r.state for r in results].count(InboundState.PROCESSED) == 6
     assert results[4].state == InboundState.FAILED
