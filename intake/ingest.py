@@ -145,9 +145,10 @@ class Intake:
         return inbound_id, stored is None
 
     def _receive(self, message: IncomingMessage, state: InboundState = InboundState.RECEIVED
-                 ) -> tuple[int, InboundMessage | None, str]:
-        """``receive``: the inbound id, the new row as stored (None for a duplicate), and the
-        message as JSON (what the row keeps, encrypted)."""
+                 ) -> tuple[int, dict[str, Any] | None, str]:
+        """``receive``: the inbound id, the new row's values as stored (None for a duplicate;
+        ``_stored_row`` makes them a row to update), and the message as JSON (what the row
+        keeps, encrypted)."""
         payload, values = self._inbound_values(message, self.clock())
         values["state"] = state
         with self._one_statement() as session:
@@ -158,11 +159,7 @@ class Intake:
                 session.rollback()
             else:
                 self.received(message.channel, duplicate=False)
-                # The row as stored, for the caller to update without reading it back.
-                record = InboundMessage(id=inbound_id, error=None, processed_at=None,
-                                        payload_removed_at=None, **values)
-                make_transient_to_detached(record)
-                return inbound_id, record, payload
+                return inbound_id, values | {"id": inbound_id}, payload
             existing = session.scalar(select(InboundMessage.id).where(
                 InboundMessage.channel == message.channel,
                 InboundMessage.provider_message_id == message.provider_message_id))
@@ -170,6 +167,13 @@ class Intake:
                 raise RuntimeError("inbound message could not be stored")
             self.received(message.channel, duplicate=True)
             return existing, None, payload
+
+    @staticmethod
+    def _stored_row(values: dict[str, Any]) -> InboundMessage:
+        """The row ``_receive`` has just stored, to update without reading it back."""
+        record = InboundMessage(error=None, processed_at=None, payload_removed_at=None, **values)
+        make_transient_to_detached(record)
+        return record
 
     def received(self, channel: str, duplicate: bool) -> None:
         """Called once for every message received, after its commit (a hook for metrics)."""
@@ -330,14 +334,15 @@ class Intake:
         """Receive then process. A duplicate is not processed again: the first delivery's
         outcome is returned, so a retry is answered exactly as the original was. A new message
         is processed from the row and the JSON just stored, neither read back nor decrypted."""
-        inbound_id, record, payload = self._receive(message)
-        if record is None:
+        inbound_id, stored, payload = self._receive(message)
+        if stored is None:
             with self.sessions() as session:
                 record = session.get_one(InboundMessage, inbound_id)
                 result = self._existing_result(session, record) or IngestResult(
                     inbound_id, InboundState(record.state), error=record.error)
             return replace(result, duplicate=True)
         with self.sessions() as session:
+            record = self._stored_row(stored)
             session.add(record)
             return self._process(session, record, message_from_json(payload))
 
