@@ -64,7 +64,7 @@ RESERVED_REFERENCE = "reserved_reference"
 QUEUE_BATCH = 10
 T = TypeVar("T")
 # Built once, as the statements of a conversation turn are (bot/chat.py): the ORM's unit of work
-# for one new row, or a statement built per call, was most of the time of storing a message.
+# for one new row, and a statement built per call, cost more than the statements themselves.
 _STORE_INBOUND = insert(InboundMessage.__table__).returning(InboundMessage.__table__.c.id)
 # A new item, left out by the database if its reference is taken (see ``_insert_feedback``).
 _NEW_FEEDBACK = {
