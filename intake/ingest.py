@@ -311,7 +311,7 @@ class Intake:
             # row), which was most of a finishing SMS turn's time; a reference taken meanwhile
             # gives way to a new one there, so it is not looked up first.
             item = NewItem(record, message, draft,
-                           reserved_reference(message) or self._new_references(1, set())[0], now,
+                           reserved_reference(message) or new_reference(), now,
                            self._contributor(session, record, message, now, sender),
                            consultation_id)
             self._insert_items(session, [item])
