@@ -321,7 +321,7 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
     return phases
 
 
-def load_generator_bound(closed: list[Phase]) -> str:
+def load_generator_bound(kind: str, closed: list[Phase]) -> str:
     """Whether the closed loop measured the server or this script: when the script used most of
     a core for the bare route, the bare route's rate is the load generator's, and real/bare
     overstates the server's own ratio. The server's CPU per request, bare over real, does not
@@ -335,7 +335,6 @@ def load_generator_bound(closed: list[Phase]) -> str:
     bare_cpu = median_of("bare", lambda p: p.server_cpu / p.requests)
     real_cpu = median_of("real", lambda p: p.server_cpu / p.requests)
     by_cpu = bare_cpu / real_cpu if real_cpu else 0.0
-    kind = closed[0].database if closed else "?"
     bound = (f"the bare route was limited by the load generator (at {100 * client:.0f}% of a core), "
              "so real/bare overstates the server's ratio" if client >= CLIENT_BOUND
              else f"the load generator used {100 * client:.0f}% of a core on the bare route")
@@ -355,7 +354,7 @@ def verdicts(phases: list[Phase]) -> list[str]:
                      f"rounds: {', '.join(f'{r:.3f}' for r in rounds)}); target >= "
                      f"{THROUGHPUT_TARGET:.2f}: {'met' if ratio >= THROUGHPUT_TARGET else 'MISSED'}")
         lines.append(load_generator_bound(
-            [p for p in phases if p.database == kind and p.mode == "closed"]))
+            kind, [p for p in phases if p.database == kind and p.mode == "closed"]))
         for opened in (p for p in phases if p.database == kind and p.mode == "open"):
             route, at_target = opened.route, opened.load == f"{TARGET_RATE:g}/s"
             p99 = percentile(opened.latencies_ms, 0.99)

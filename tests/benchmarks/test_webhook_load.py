@@ -74,9 +74,11 @@ def closed(route: str, requests: int, server_cpu: float, client_cpu: float) -> P
 def test_a_bare_route_limited_by_the_load_generator_is_said_to_be() -> None:
     """The script at 97% of a core on the bare route measured itself, not the server: the
     report says so and gives the server's own CPU per request, bare over real."""
-    bound = load_generator_bound([closed("bare", 5000, 5.0, 9.7), closed("real", 2000, 10.0, 3.0)])
+    bound = load_generator_bound("postgresql", [closed("bare", 5000, 5.0, 9.7),
+                                                closed("real", 2000, 10.0, 3.0)])
     assert bound == ("postgresql: the bare route was limited by the load generator (at 97% of a "
                      "core), so real/bare overstates the server's ratio; server CPU per request, "
                      "bare/real = 0.200 (1.00 / 5.00 ms)")
-    free = load_generator_bound([closed("bare", 5000, 5.0, 6.0), closed("real", 2000, 10.0, 3.0)])
+    free = load_generator_bound("postgresql", [closed("bare", 5000, 5.0, 6.0),
+                                               closed("real", 2000, 10.0, 3.0)])
     assert free.startswith("postgresql: the load generator used 60% of a core on the bare route;")
