@@ -178,6 +178,10 @@ class Intake:
     def received(self, channel: str, duplicate: bool) -> None:
         """Called once for every message received, after its commit (a hook for metrics)."""
 
+    def settled(self, channel: str, before: InboundState, after: InboundState) -> None:
+        """Called after the commit of a message's change of state written as a plain UPDATE (a
+        conversation turn's), which the ORM's flushes, watched for metrics, do not see."""
+
     def receive_many(self, messages: Sequence[IncomingMessage]) -> list[tuple[int, bool]]:
         """``receive`` for many messages, with one look-up, one insert and one commit: the same
         answers as receiving each in turn (a message already stored, or earlier in ``messages``,

@@ -6,7 +6,8 @@ message reaching a final state, and the time each pipeline stage takes. The stag
 pipeline is handed a stage timer through its context and calls it between stages. Final states
 are counted when their transaction commits, by watching the inbox rows in the runtime's sessions,
 so every path that finishes a message (a webhook, a conversation closing in `intake worker`,
-`intake reprocess`) is counted once, and a rolled-back attempt is not.
+`intake reprocess`) is counted once, and a rolled-back attempt is not; a conversation turn, which
+writes its message's state without the ORM, reports it through ``settled`` after its commit.
 """
 
 from __future__ import annotations
@@ -35,16 +36,19 @@ SETTLED = frozenset({InboundState.PROCESSED, InboundState.REJECTED, InboundState
                      InboundState.CONVERSATION})
 
 
+def is_outcome(before: str | None, after: str) -> bool:
+    """Whether a message going from ``before`` to ``after`` reaches its outcome (counted once)."""
+    return after != InboundState.RECEIVED and before not in SETTLED
+
+
 def _note_final_states(session: Session, _flush_context: Any) -> None:
     for record in session.dirty:
         if not isinstance(record, InboundMessage):
             continue
         history = inspect(record).attrs["state"].history
-        if not history.added or history.added[-1] == InboundState.RECEIVED:
-            continue
-        if history.deleted and history.deleted[0] in SETTLED:
-            continue
-        session.info.setdefault(_PENDING, []).append((record.channel, str(history.added[-1])))
+        if history.added and is_outcome(history.deleted[0] if history.deleted else None,
+                                        history.added[-1]):
+            session.info.setdefault(_PENDING, []).append((record.channel, str(history.added[-1])))
 
 
 def _count_committed(session: Session) -> None:
@@ -79,6 +83,10 @@ class MeasuredIntake(Intake):
 
     def received(self, channel: str, duplicate: bool) -> None:
         MESSAGES_RECEIVED.labels(channel=channel, duplicate="true" if duplicate else "false").inc()
+
+    def settled(self, channel: str, before: InboundState, after: InboundState) -> None:
+        if is_outcome(before, after):
+            MESSAGES_FINISHED.labels(channel=channel, state=str(after)).inc()
 
     def context(self, session: Session) -> PipelineContext:
         return replace(super().context(session), on_stage=observe_stage)

@@ -12,6 +12,7 @@ from itertools import count
 
 import pytest
 import sqlalchemy
+from prometheus_client import REGISTRY
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -166,6 +167,52 @@ def test_every_inbound_sms_is_stored_as_a_conversation_turn(runtime: Runtime, ph
     assert conversation.state["texts"] == [GP_FEEDBACK]
     assert conversation.state["services"] == ["gp"]
     assert conversation.state["step"] == "rating"
+
+
+def finished(state: str) -> float:
+    """The service's count of SMS messages that reached ``state`` (shared by the whole run)."""
+    return REGISTRY.get_sample_value("intake_messages_finished_total",
+                                     {"channel": "sms", "state": state}) or 0.0
+
+
+def test_each_turn_settles_its_message_once_and_counts_it(runtime: Runtime, phone: Phone) -> None:
+    """A turn writes its message's state with a plain UPDATE, which the metrics that watch the
+    ORM's flushes do not see: it is counted by the turn, once, and a repeat is not counted."""
+    before = finished("conversation"), finished("ignored")
+    phone.send(GP_FEEDBACK)
+    phone.send("YES")
+    phone.send("HELP")
+    phone.send("YES", pid=phone.sent[1])  # the provider's repeat of the second message
+    assert inbound_states(runtime, phone.sent[:3]) == ["conversation", "conversation", "ignored"]
+    with runtime.sessions() as session:
+        settled = session.execute(select(InboundMessage.processed_at, InboundMessage.error)
+                                  .order_by(InboundMessage.id)).all()
+    assert settled == [(FIXED_NOW, None), (FIXED_NOW, None), (FIXED_NOW, "help keyword")]
+    assert (finished("conversation"), finished("ignored")) == (before[0] + 2, before[1] + 1)
+
+
+def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phone) -> None:
+    """A reply to a question (most turns) writes its conversation, its message and its turn as
+    three prebuilt statements: the ORM's unit of work cost about a tenth of a turn."""
+    phone.send(GP_FEEDBACK)
+    flushes: list[Session] = []
+
+    def flushing(session: Session, *_: object) -> None:
+        flushes.append(session)
+
+    event.listen(Session, "before_flush", flushing)
+    try:
+        with statements_sent(runtime.engine) as sent:
+            assert phone.send("YES").replies
+    finally:
+        event.remove(Session, "before_flush", flushing)
+    writes = [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
+              if s.startswith(("INSERT", "UPDATE"))]
+    assert writes == ["INSERT INTO inbound_message", "UPDATE conversation",
+                      "UPDATE inbound_message", "INSERT INTO conversation_turn"]
+    assert flushes == []
+    (conversation,) = conversations(runtime)
+    assert (conversation.state["step"], conversation.version) == ("rating", 2)
 
 
 def test_a_finished_conversation_adds_only_its_own_feedback_message(runtime: Runtime, phone: Phone) -> None:
