@@ -126,6 +126,17 @@ def record_answers(session: Session, contributor: Contributor, message: Incoming
                                      recorded_at=now))
 
 
+# Read for every item with a known sender (a conversation's last turn among them): built once,
+# on the tables.
+_FEEDBACK, _TAGS = Feedback.__table__, Tag.__table__
+_RECENT_ITEMS = (select(_FEEDBACK.c.id).where(_FEEDBACK.c.contributor_id == bindparam("contributor_id"),
+                                              _FEEDBACK.c.id != bindparam("exclude_id"))
+                 .order_by(_FEEDBACK.c.id.desc()).limit(LANGUAGE_HISTORY))
+_RECENT_LANGUAGES = select(_TAGS.c.value).where(
+    _TAGS.c.feedback_id.in_(_RECENT_ITEMS.scalar_subquery()), _TAGS.c.kind == "language",
+    _TAGS.c.retracted_at.is_(None), _TAGS.c.value != "und")
+
+
 def known_languages(session: Session, contributor: Contributor | None,
                     exclude_feedback_id: int | None = None) -> dict[str, float]:
     """What we know of a person's languages (code -> weight), for language detection: their
@@ -136,13 +147,9 @@ def known_languages(session: Session, contributor: Contributor | None,
     weights: dict[str, float] = {}
     if contributor.preferred_language:
         weights[contributor.preferred_language] = PREFERRED_LANGUAGE_WEIGHT
-    recent = (select(Feedback.id).where(Feedback.contributor_id == contributor.id)
-              .order_by(Feedback.id.desc()).limit(LANGUAGE_HISTORY))
-    if exclude_feedback_id is not None:
-        recent = recent.where(Feedback.id != exclude_feedback_id)
-    for code in session.scalars(select(Tag.value).where(
-            Tag.feedback_id.in_(recent.scalar_subquery()), Tag.kind == "language",
-            Tag.retracted_at.is_(None), Tag.value != "und")):
+    # No item has id 0: "excluding none" is the same statement.
+    for code in session.scalars(_RECENT_LANGUAGES, {"contributor_id": contributor.id,
+                                                    "exclude_id": exclude_feedback_id or 0}):
         weights[code] = weights.get(code, 0.0) + 1.0
     return weights
 

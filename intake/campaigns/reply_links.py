@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from intake.message import IncomingMessage
@@ -22,6 +22,18 @@ from intake.storage.models import (
 )
 
 DELIVERED = (OutboundStatus.SENT, OutboundStatus.DELIVERED)
+# Read for every item with a known sender (a conversation's last turn among them): built once,
+# on the tables.
+_CAMPAIGNS, _OUTBOX = Campaign.__table__, OutboundMessage.__table__
+_INVITED_TO = (
+    select(_CAMPAIGNS.c.consultation_id).join(_OUTBOX, _OUTBOX.c.campaign_id == _CAMPAIGNS.c.id)
+    .where(_OUTBOX.c.contributor_id == bindparam("contributor_id"),
+           _OUTBOX.c.purpose == CampaignKind.INVITATION,
+           _OUTBOX.c.status.in_(DELIVERED),
+           _OUTBOX.c.sent_at <= bindparam("moment"),
+           _OUTBOX.c.sent_at >= bindparam("since"),
+           _CAMPAIGNS.c.consultation_id.is_not(None))
+    .distinct())
 
 
 def recent_invitations(session: Session, contributor_id: int | None, moment: datetime,
@@ -30,16 +42,8 @@ def recent_invitations(session: Session, contributor_id: int | None, moment: dat
     ``moment`` (a queued or failed invitation does not count: they never read it)."""
     if contributor_id is None:
         return ()
-    rows = session.scalars(
-        select(Campaign.consultation_id).join(OutboundMessage,
-                                              OutboundMessage.campaign_id == Campaign.id)
-        .where(OutboundMessage.contributor_id == contributor_id,
-               OutboundMessage.purpose == CampaignKind.INVITATION,
-               OutboundMessage.status.in_(DELIVERED),
-               OutboundMessage.sent_at <= moment,
-               OutboundMessage.sent_at >= moment - timedelta(days=days),
-               Campaign.consultation_id.is_not(None))
-        .distinct())
+    rows = session.scalars(_INVITED_TO, {"contributor_id": contributor_id, "moment": moment,
+                                         "since": moment - timedelta(days=days)})
     return tuple(sorted(row for row in rows if row is not None))
 
 
