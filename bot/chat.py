@@ -130,8 +130,6 @@ class _Decision:
 class _InboundOutcome:
     """What a turn makes of its inbound message, written with the turn (``_SETTLE_INBOUND``)."""
 
-    id: int
-    channel: str
     before: InboundState                 # its state when the turn began
     state: InboundState = InboundState.CONVERSATION
     error: str | None = None
@@ -142,16 +140,16 @@ class _InboundOutcome:
 # not the mapped classes: the ORM's path for a statement on a class cost ~70 µs more a run.
 _TURNS, _CONVERSATIONS, _INBOX = (ConversationTurn.__table__, Conversation.__table__,
                                   InboundMessage.__table__)
-_OF_MESSAGE = ConversationTurn.inbound_message_id == bindparam("inbound_id")
+_OF_MESSAGE = _TURNS.c.inbound_message_id == bindparam("inbound_id")
 _TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
-_TURN_ID_OF_MESSAGE = select(_TURNS.c.id).where(_TURNS.c.inbound_message_id == bindparam("inbound_id"))
+_TURN_ID_OF_MESSAGE = select(_TURNS.c.id).where(_OF_MESSAGE)
 # The turn is claimed and answered by one INSERT: a racing copy's fails on the unique message id.
 _ANSWER_TURN = insert(_TURNS).values(
     inbound_message_id=bindparam("inbound_id"), conversation_id=bindparam("conversation_id"),
     replies=bindparam("replies"), created_at=bindparam("now"),
     answered_at=bindparam("answered_at"))
-_THANK_TURN = update(_TURNS).where(_TURNS.c.inbound_message_id == bindparam("inbound_id")).values(
-    replies=bindparam("replies"), answered_at=bindparam("answered_at"))
+_THANK_TURN = update(_TURNS).where(_OF_MESSAGE).values(replies=bindparam("replies"),
+                                                       answered_at=bindparam("answered_at"))
 # The turn's own writes to what it read, as the ORM's flush would write them but without its
 # unit of work (half a millisecond of a turn's ~5): the conversation names the version the turn
 # read, so a turn of the same conversation that wrote since (SQLite) makes this one try again.
@@ -302,7 +300,7 @@ class ChatService:
                 self._close(decision, conversation, address, ConversationStatus.RESTARTED, now)
                 session.flush()
                 conversation = None
-            inbound = self._inbound(session, inbound_id, message.channel, fresh)
+            inbound = self._inbound(session, inbound_id, fresh)
             state = ChatState.from_json(conversation.state) if conversation else None
             if state is not None:
                 decision.language = state.language
@@ -360,7 +358,7 @@ class ChatService:
                 "conversation_id": conversation.id if conversation else None,
                 "replies": list(decision.replies), "now": now,
                 "answered_at": None if decision.thank else now})
-        self.intake.settled(inbound.channel, inbound.before, inbound.state)
+        self.intake.settled(message.channel, inbound.before, inbound.state)
         return decision
 
     @staticmethod
@@ -381,13 +379,13 @@ class ChatService:
         session.expunge(conversation)
 
     @staticmethod
-    def _inbound(session: Session, inbound_id: int, channel: str, fresh: bool) -> _InboundOutcome:
+    def _inbound(session: Session, inbound_id: int, fresh: bool) -> _InboundOutcome:
         """What the turn will make of its message, from the state it is in now: one this request
         stored is known to be received without reading it back."""
         if fresh:
-            return _InboundOutcome(inbound_id, channel, InboundState.RECEIVED)
+            return _InboundOutcome(InboundState.RECEIVED)
         before = session.connection().scalar(_INBOUND_STATE, {"inbound_id": inbound_id})
-        return _InboundOutcome(inbound_id, channel, InboundState(before))
+        return _InboundOutcome(InboundState(before))
 
     def risks(self, text: str) -> tuple[str, ...]:
         """The safety flags this text raises (negation, quotes and the past read as the
