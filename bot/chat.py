@@ -244,6 +244,11 @@ class ChatService:
         inbound_id, duplicate = self.intake.receive(message.to_incoming())
         if duplicate and (replayed := self._replay(inbound_id)) is not None:
             return replayed
+        if "\x00" in message.text:
+            # Stored as sent (above, encrypted); the conversation keeps the person's words in
+            # its state, which PostgreSQL cannot hold with a NUL in them (the pipeline drops
+            # control characters from the feedback anyway).
+            message = replace(message, text=message.text.replace("\x00", ""))
         # A message stored just now has no turn yet (its claim is checked by the unique turn per
         # message instead of a look-up); a repeat delivery's may, and so may a second try's.
         # Another worker may answer this message, open this person's conversation, or answer

@@ -215,6 +215,20 @@ def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phon
     assert (conversation.state["step"], conversation.version) == ("rating", 2)
 
 
+def test_answers_with_a_nul_in_them_are_kept_without_it(runtime: Runtime, phone: Phone) -> None:
+    """PostgreSQL cannot hold a NUL in text or JSON: the message is stored as sent (encrypted),
+    and the conversation, and the feedback it becomes, keep the words without it."""
+    for text in ("My GP\x00 surgery never answers the phone", "YES", "2", "\x00", "SKIP", "NO"):
+        assert phone.send(text).replies
+    with runtime.sessions() as session:
+        first = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).first()
+        assert first is not None
+        stored = message_from_json(runtime.intake.vault.decrypt(first.payload_encrypted))
+    assert stored.text == "My GP\x00 surgery never answers the phone"
+    assert only_feedback(runtime).text == GP_FEEDBACK.removesuffix(" in the morning")
+    assert inbound_states(runtime, phone.sent) == ["conversation"] * 6
+
+
 def test_a_finished_conversation_adds_only_its_own_feedback_message(runtime: Runtime, phone: Phone) -> None:
     for text in (GP_FEEDBACK, "YES", "2", "SKIP", "NO"):
         phone.send(text)
