@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.commands import CommandKind, recognise
@@ -162,6 +162,13 @@ _WRITE_CONVERSATION = update(_CONVERSATIONS).where(
 _SETTLE_INBOUND = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id")).values(
     state=bindparam("state"), error=bindparam("error"), processed_at=bindparam("now"))
 _INBOUND_STATE = select(_INBOX.c.state).where(_INBOX.c.id == bindparam("inbound_id"))
+# A conversation's first turn inserts it at once, for the id its turn and any signposting name.
+_OPEN_CONVERSATION = insert(_CONVERSATIONS).values(
+    channel=bindparam("channel"), address_hash=bindparam("address_hash"),
+    contributor_id=bindparam("contributor_id"), status=bindparam("status"),
+    state=bindparam("state"), started_at=bindparam("started_at"),
+    last_activity_at=bindparam("last_activity_at"), version=bindparam("version"),
+).returning(_CONVERSATIONS.c.id)
 # A reply to a question (most turns) reads its open conversation and its sender's address in one
 # query, one round trip fewer than two; only the conversation's row is locked (on PostgreSQL).
 _OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
@@ -438,11 +445,17 @@ class ChatService:
         if conversation is not None:  # written with the turn, at commit
             conversation.state, conversation.last_activity_at = outcome.state.to_json(), now
             return conversation
-        conversation = Conversation(channel=address.channel, address_hash=address.address_hash,
-                                    contributor_id=address.contributor_id, started_at=now,
-                                    state=outcome.state.to_json(), last_activity_at=now)
+        # Inserted now, for its id (the turn and any signposting name it), and kept in the
+        # session as the ORM's flush would leave it, without the flush's cost.
+        values = {"channel": address.channel, "address_hash": address.address_hash,
+                  "contributor_id": address.contributor_id, "status": ConversationStatus.OPEN,
+                  "state": outcome.state.to_json(), "started_at": now, "last_activity_at": now,
+                  "version": 1}  # where the ORM's version counter starts
+        conversation = Conversation(
+            id=session.connection().execute(_OPEN_CONVERSATION, values).scalar_one(),
+            closed_at=None, feedback_id=None, **values)
+        make_transient_to_detached(conversation)
         session.add(conversation)
-        session.flush()  # for its id, which the turn and any signposting name
         return conversation
 
     def _command(self, session: Session, kind: CommandKind, address: ContactAddress,

@@ -215,6 +215,47 @@ def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phon
     assert (conversation.state["step"], conversation.version) == ("rating", 2)
 
 
+def test_a_new_persons_first_turn_is_written_without_the_orms_flush(
+        runtime: Runtime, phone: Phone) -> None:
+    """A first message from a new number inserts its contributor, address and conversation as
+    prebuilt statements (the ORM's flush of the three new objects cost about three times as
+    much); what they hold is what the ORM wrote, and the next turn finds and updates them."""
+    flushes: list[Session] = []
+
+    def flushing(session: Session, *_: object) -> None:
+        flushes.append(session)
+
+    event.listen(Session, "before_flush", flushing)
+    try:
+        with statements_sent(runtime.engine) as sent:
+            assert phone.send(GP_FEEDBACK).replies
+    finally:
+        event.remove(Session, "before_flush", flushing)
+    writes = [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
+              if s.startswith(("INSERT", "UPDATE"))]
+    assert writes == ["INSERT INTO inbound_message", "INSERT INTO contributor",
+                      "INSERT INTO contact_address", "INSERT INTO conversation",
+                      "UPDATE inbound_message", "INSERT INTO conversation_turn"]
+    assert flushes == []
+    with runtime.sessions() as session:
+        contributor = session.scalars(select(Contributor)).one()
+        address = session.scalars(select(ContactAddress)).one()
+    assert address.contributor_id == contributor.id and contributor.created_at == FIXED_NOW
+    assert contributor.pseudonym.startswith("P") and address.opted_out_at is None
+    assert (address.created_at, address.last_seen_at) == (FIXED_NOW, FIXED_NOW)
+    assert runtime.intake.vault.decrypt(address.address_encrypted) == phone.sender
+    (conversation,) = conversations(runtime)
+    assert (conversation.contributor_id, conversation.address_hash) == (
+        contributor.id, address.address_hash)
+    assert (conversation.status, conversation.version, conversation.closed_at) == (
+        "open", 1, None)
+    assert (conversation.started_at, conversation.state["texts"]) == (FIXED_NOW, [GP_FEEDBACK])
+    assert phone.send("YES").replies
+    (conversation,) = conversations(runtime)
+    assert (conversation.state["step"], conversation.version) == ("rating", 2)
+    assert rows(runtime, Contributor) == rows(runtime, ContactAddress) == 1
+
+
 def test_answers_with_a_nul_in_them_are_kept_without_it(runtime: Runtime, phone: Phone) -> None:
     """PostgreSQL cannot hold a NUL in text or JSON: the message is stored as sent (encrypted),
     and the conversation, and the feedback it becomes, keep the words without it."""

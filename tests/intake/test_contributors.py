@@ -167,6 +167,27 @@ def test_a_caller_that_tries_again_gets_the_race_as_an_integrity_error_and_then_
     assert found.id is not None
 
 
+def test_a_new_address_for_a_caller_that_tries_again_is_inserted_and_kept_in_the_session(
+        runtime: Runtime) -> None:
+    """A conversation's new person is inserted at once (prebuilt statements, not the ORM's
+    flush): the address is the session's own object, its contributor readable, and a change
+    made to it later in the transaction is written at the commit."""
+    vault = runtime.intake.vault
+    with runtime.sessions.begin() as session:
+        created = address_for(session, vault, "sms", f" {SENDER} ", FIXED_NOW, retried=True)
+        assert created in session and not session.new and not session.dirty
+        assert created.id is not None and created.contributor.created_at == FIXED_NOW
+        assert created.contributor.pseudonym.startswith("P")
+        created.opted_out_at = LATER
+    with runtime.sessions() as session:
+        stored = session.get_one(ContactAddress, created.id)
+        assert (stored.channel, stored.created_at, stored.last_seen_at, stored.opted_out_at) == (
+            "sms", FIXED_NOW, FIXED_NOW, LATER)
+        assert vault.decrypt(stored.address_encrypted) == SENDER  # normalised
+        assert stored.contributor_id == created.contributor_id
+    assert count(runtime, Contributor) == count(runtime, ContactAddress) == 1
+
+
 def test_the_same_number_twice_in_one_session_is_one_contributor(runtime: Runtime) -> None:
     vault = runtime.intake.vault
     with runtime.sessions.begin() as session:
