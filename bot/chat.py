@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.commands import CommandKind, recognise
@@ -43,6 +43,7 @@ from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
 from intake.signposting import record_signposting
+from intake.storage.adopted import adopted
 from intake.storage.database import one_statement_sessions
 from intake.storage.models import (
     AuditEvent,
@@ -445,18 +446,14 @@ class ChatService:
         if conversation is not None:  # written with the turn, at commit
             conversation.state, conversation.last_activity_at = outcome.state.to_json(), now
             return conversation
-        # Inserted now, for its id (the turn and any signposting name it), and kept in the
-        # session as the ORM's flush would leave it, without the flush's cost.
+        # Inserted now, for its id (the turn and any signposting name it), without the flush.
         values = {"channel": address.channel, "address_hash": address.address_hash,
                   "contributor_id": address.contributor_id, "status": ConversationStatus.OPEN,
                   "state": outcome.state.to_json(), "started_at": now, "last_activity_at": now,
                   "version": 1}  # where the ORM's version counter starts
-        conversation = Conversation(
-            id=session.connection().execute(_OPEN_CONVERSATION, values).scalar_one(),
-            closed_at=None, feedback_id=None, **values)
-        make_transient_to_detached(conversation)
-        session.add(conversation)
-        return conversation
+        return adopted(session, Conversation, {
+            "id": session.connection().execute(_OPEN_CONVERSATION, values).scalar_one(),
+            "closed_at": None, "feedback_id": None, **values})
 
     def _command(self, session: Session, kind: CommandKind, address: ContactAddress,
                  conversation: Conversation | None, inbound: _InboundOutcome, decision: _Decision,

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload
 
 from intake.message import IncomingMessage
 from intake.privacy.vault import ContactVault
 from intake.references import new_pseudonym
+from intake.storage.adopted import adopted
 from intake.storage.models import (
     ConsentRecord,
     ContactAddress,
@@ -109,20 +110,17 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
 def inserted_address(session: Session, vault: ContactVault, channel: str, address: str,
                      now: datetime) -> ContactAddress:
     """A new contributor and their (normalised) address, inserted now in the session's
-    transaction, and the address as a persistent object of the session, as the ORM's flush
-    would leave it: a later change to it is written at the flush as usual, and its contributor
-    is read when first used."""
+    transaction; the address is ``adopted`` by the session (its contributor is read when first
+    used)."""
     connection = session.connection()
     contributor_id = connection.execute(_NEW_CONTRIBUTOR, {
         "pseudonym": new_pseudonym(), "created_at": now}).scalar_one()
     values = {"contributor_id": contributor_id, "channel": channel,
               "address_hash": vault.lookup_hash(channel, address),
               "address_encrypted": vault.encrypt(address), "created_at": now, "last_seen_at": now}
-    record = ContactAddress(id=connection.execute(_NEW_ADDRESS, values).scalar_one(),
-                            opted_out_at=None, **values)
-    make_transient_to_detached(record)
-    session.add(record)
-    return record
+    return adopted(session, ContactAddress, {
+        "id": connection.execute(_NEW_ADDRESS, values).scalar_one(), "opted_out_at": None,
+        **values})
 
 
 def mark_seen(address: ContactAddress, now: datetime) -> None:
