@@ -120,6 +120,16 @@ class Gunicorn:
             return []
         return [int(pid) for pid in found.split()]
 
+    def each_worker_cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) each running worker has used so far, by pid."""
+        used: dict[int, float] = {}
+        for pid in self.worker_pids():
+            try:
+                used[pid] = cpu_seconds(pid)
+            except OSError:  # exited since listed
+                continue
+        return used
+
     def workers_cpu_seconds(self) -> float:
         """CPU time (user + system) all workers have used so far, those replaced after
         ``max_requests`` included (the master has reaped them, so they count in its

@@ -18,8 +18,9 @@ For each database, after a short warm-up of both routes:
   bare then real; latency is counted from when each request was due, so a server
   that falls behind is charged for the queue it builds (no coordinated omission).
 
-Also printed: the server's CPU time per request (all gunicorn workers, from /proc) and the load
-generator's own CPU share, since both share this machine's cores. When the load generator used
+Also printed: the server's CPU time per request (all gunicorn workers, from /proc), the load
+generator's own CPU share, since both share this machine's cores, and the busiest worker's CPU
+in cores (near 1.0, that one worker was the limit: see ``busiest_worker``). When the load generator used
 most of a core on the bare route, that route's closed-loop rate is the generator's limit, not the
 server's: the report says so, and gives the server's CPU per request bare/real beside the ratio.
 Each closed-loop sender has an httpx client of its own, which costs this script about half as
@@ -49,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ class Phase:
     statuses: Counter[str] = field(default_factory=Counter)
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    busiest_worker: float = 0.0  # the busiest gunicorn worker's CPU, in cores
 
     @property
     def requests(self) -> int:
@@ -129,12 +131,23 @@ class Phase:
         return (f"{self.database:<10} {self.route:<4} {self.mode:<6} {self.load:>6} "
                 f"{self.requests:>8} {self.rate:>8.1f} {percentile(lat, 0.5):>7.1f} "
                 f"{percentile(lat, 0.95):>7.1f} {percentile(lat, 0.99):>7.1f} {max(lat):>8.1f} "
-                f"{self.errors:>6} {cpu_ms:>8.2f} {client:>7.0f}")
+                f"{self.errors:>6} {cpu_ms:>8.2f} {client:>7.0f} {self.busiest_worker:>7.2f}")
 
 
 HEADER = (f"{'database':<10} {'route':<4} {'mode':<6} {'load':>6} {'requests':>8} {'req/s':>8} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>8} {'errors':>6} "
-          f"{'cpu ms/req':>8} {'client%':>7}")
+          f"{'cpu ms/req':>8} {'client%':>7} {'busiest':>7}")
+
+
+def busiest_worker(before: Mapping[int, float], after: Mapping[int, float],
+                   seconds: float) -> float:
+    """The most CPU one worker used in ``seconds``, in cores (workers that started meanwhile
+    counted from zero). Its threads share one interpreter lock, so a worker near 1.0 is the
+    server's limit whatever the others do: with one listening socket, gunicorn's idle workers
+    take new keep-alive connections in bursts, and two of five often serve all of them."""
+    if not after or seconds <= 0:
+        return 0.0
+    return max(used - before.get(pid, 0.0) for pid, used in after.items()) / seconds
 
 
 async def _send(client: httpx.AsyncClient, path: str, traffic: Traffic, phase: Phase | None,
@@ -251,12 +264,15 @@ class Service:
 def measured(service: Service, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
     """Run one phase's coroutine, recording wall time and both sides' CPU time."""
     server_before = service.cpu_seconds()
+    workers_before = service.server.each_worker_cpu_seconds()
     client_before = time.process_time()
     started = time.perf_counter()
     asyncio.run(run)
     phase.seconds = time.perf_counter() - started
     phase.client_cpu = time.process_time() - client_before
     phase.server_cpu = service.cpu_seconds() - server_before
+    phase.busiest_worker = busiest_worker(workers_before, service.server.each_worker_cpu_seconds(),
+                                          phase.seconds)
     print(phase.row(), flush=True)
     if service.worker is not None:
         print(f"  waiting for the worker to tag them: {service.queued()} messages", flush=True)

@@ -9,11 +9,12 @@ import subprocess
 import sys
 
 from benchmarks.served import ROOT
-from benchmarks.webhook_load import Phase, load_generator_bound
+from benchmarks.webhook_load import Phase, busiest_worker, load_generator_bound
 
 NUMBER = r"\d+(?:\.\d+)?"
 ROW = re.compile(rf"^sqlite +(bare|real) +(closed|open) +(c=\d+|{NUMBER}/s) +(\d+) +({NUMBER})"
-                 rf" +({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +(\d+) +({NUMBER}) +(\d+)$")
+                 rf" +({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +(\d+) +({NUMBER}) +(\d+)"
+                 rf" +({NUMBER})$")
 
 
 def test_the_report_has_every_figure_for_both_routes() -> None:
@@ -33,6 +34,7 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
     assert phases == {("bare", "closed"), ("real", "closed"), ("bare", "open"), ("real", "open")}
     for match in filter(None, rows):
         assert int(match.group(4)) > 0, match.group(0)  # requests answered
+        assert 0 < float(match.group(13)) <= 1.5, match.group(0)  # the busiest worker, in cores
     assert re.search(rf"^sqlite: throughput real/bare = {NUMBER} \(median of 1 rounds",
                      done.stdout, re.M)
     assert re.search(rf"^sqlite: (the bare route was limited by the load generator \(at \d+% of "
@@ -82,3 +84,14 @@ def test_a_bare_route_limited_by_the_load_generator_is_said_to_be() -> None:
     free = load_generator_bound("postgresql", [closed("bare", 5000, 5.0, 6.0),
                                                closed("real", 2000, 10.0, 3.0)])
     assert free.startswith("postgresql: the load generator used 60% of a core on the bare route;")
+
+
+def test_the_busiest_worker_is_the_one_that_used_most_cpu_in_the_phase() -> None:
+    """Per worker, CPU used during the phase over its length; a worker that started meanwhile
+    (replaced) counts from zero, and one that exited is not counted."""
+    before = {101: 10.0, 102: 4.0, 103: 7.0}
+    after = {101: 11.0, 102: 8.0, 104: 2.5}
+    assert busiest_worker(before, after, seconds=5.0) == 0.8     # 102: 4 s in 5 s
+    assert busiest_worker({}, {104: 2.5}, seconds=5.0) == 0.5
+    assert busiest_worker(before, {}, seconds=5.0) == 0.0
+    assert busiest_worker(before, after, seconds=0.0) == 0.0
