@@ -191,10 +191,9 @@ def test_each_turn_settles_its_message_once_and_counts_it(runtime: Runtime, phon
     assert (finished("conversation"), finished("ignored")) == (before[0] + 2, before[1] + 1)
 
 
-def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phone) -> None:
-    """A reply to a question (most turns) writes its conversation, its message and its turn as
-    three prebuilt statements: the ORM's unit of work cost about a tenth of a turn."""
-    phone.send(GP_FEEDBACK)
+def writes_and_flushes(runtime: Runtime, phone: Phone, text: str) -> tuple[list[str], int]:
+    """What sending ``text`` writes ("INSERT INTO table", "UPDATE table"), in order, and how
+    many times a session flushed meanwhile; the turn must be answered."""
     flushes: list[Session] = []
 
     def flushing(session: Session, *_: object) -> None:
@@ -203,14 +202,21 @@ def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phon
     event.listen(Session, "before_flush", flushing)
     try:
         with statements_sent(runtime.engine) as sent:
-            assert phone.send("YES").replies
+            assert phone.send(text).replies
     finally:
         event.remove(Session, "before_flush", flushing)
-    writes = [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
-              if s.startswith(("INSERT", "UPDATE"))]
+    return [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
+            if s.startswith(("INSERT", "UPDATE"))], len(flushes)
+
+
+def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phone) -> None:
+    """A reply to a question (most turns) writes its conversation, its message and its turn as
+    three prebuilt statements: the ORM's unit of work cost about a tenth of a turn."""
+    phone.send(GP_FEEDBACK)
+    writes, flushes = writes_and_flushes(runtime, phone, "YES")
     assert writes == ["INSERT INTO inbound_message", "UPDATE conversation",
                       "UPDATE inbound_message", "INSERT INTO conversation_turn"]
-    assert flushes == []
+    assert flushes == 0
     (conversation,) = conversations(runtime)
     assert (conversation.state["step"], conversation.version) == ("rating", 2)
 
@@ -220,23 +226,11 @@ def test_a_new_persons_first_turn_is_written_without_the_orms_flush(
     """A first message from a new number inserts its contributor, address and conversation as
     prebuilt statements (the ORM's flush of the three new objects cost about three times as
     much); what they hold is what the ORM wrote, and the next turn finds and updates them."""
-    flushes: list[Session] = []
-
-    def flushing(session: Session, *_: object) -> None:
-        flushes.append(session)
-
-    event.listen(Session, "before_flush", flushing)
-    try:
-        with statements_sent(runtime.engine) as sent:
-            assert phone.send(GP_FEEDBACK).replies
-    finally:
-        event.remove(Session, "before_flush", flushing)
-    writes = [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
-              if s.startswith(("INSERT", "UPDATE"))]
+    writes, flushes = writes_and_flushes(runtime, phone, GP_FEEDBACK)
     assert writes == ["INSERT INTO inbound_message", "INSERT INTO contributor",
                       "INSERT INTO contact_address", "INSERT INTO conversation",
                       "UPDATE inbound_message", "INSERT INTO conversation_turn"]
-    assert flushes == []
+    assert flushes == 0
     with runtime.sessions() as session:
         contributor = session.scalars(select(Contributor)).one()
         address = session.scalars(select(ContactAddress)).one()
