@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.message import IncomingMessage
 from intake.privacy.vault import ContactVault
@@ -41,9 +42,9 @@ def normalise_address(channel: str, address: str) -> str:
 _ADDRESS = select(ContactAddress).where(ContactAddress.channel == bindparam("channel"),
                                        ContactAddress.address_hash == bindparam("address_hash"))
 _ADDRESS_WITH_CONTRIBUTOR = _ADDRESS.options(joinedload(ContactAddress.contributor))
-# A new person met in a conversation (a quarter of SMS turns in the benchmark's traffic) is
-# written by two INSERTs built once, on the tables: the ORM's flush of the two new objects cost
-# about three times as much.
+# A new person (in a conversation, a quarter of SMS turns in the benchmark's traffic) is written
+# by two INSERTs built once, on the tables: the ORM's flush of the two new objects cost about
+# three times as much.
 _CONTRIBUTORS, _ADDRESSES = Contributor.__table__, ContactAddress.__table__
 _NEW_CONTRIBUTOR = insert(_CONTRIBUTORS).values(
     pseudonym=bindparam("pseudonym"), created_at=bindparam("created_at")
@@ -88,16 +89,13 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
     address = normalise_address(channel, address)
     record = find_address(session, vault, channel, address, with_contributor=with_contributor)
     if record is None and retried:
-        # Written at once, for its ids; a racing winner's row makes this fail.
-        record = inserted_address(session, vault, channel, address, now)
+        # A racing winner's row makes this fail, and the caller tries again.
+        record = inserted_address(session, vault, channel, address, now, with_contributor)
     elif record is None:
-        record = ContactAddress(
-            contributor=Contributor(pseudonym=new_pseudonym(), created_at=now), channel=channel,
-            address_hash=vault.lookup_hash(channel, address),
-            address_encrypted=vault.encrypt(address), created_at=now, last_seen_at=now)
         try:
             with session.begin_nested():
-                session.add(record)
+                record = inserted_address(session, vault, channel, address, now,
+                                          with_contributor)
         except IntegrityError:
             record = find_address(session, vault, channel, address,
                                   with_contributor=with_contributor)
@@ -108,19 +106,23 @@ def address_for(session: Session, vault: ContactVault, channel: str, address: st
 
 
 def inserted_address(session: Session, vault: ContactVault, channel: str, address: str,
-                     now: datetime) -> ContactAddress:
+                     now: datetime, with_contributor: bool = False) -> ContactAddress:
     """A new contributor and their (normalised) address, inserted now in the session's
-    transaction; the address is ``adopted`` by the session (its contributor is read when first
-    used)."""
+    transaction, and the address ``adopted`` by the session; with ``with_contributor`` the
+    contributor too, as the address's (otherwise it is read when first used)."""
     connection = session.connection()
-    contributor_id = connection.execute(_NEW_CONTRIBUTOR, {
-        "pseudonym": new_pseudonym(), "created_at": now}).scalar_one()
+    person = {"pseudonym": new_pseudonym(), "created_at": now}
+    contributor_id = connection.execute(_NEW_CONTRIBUTOR, person).scalar_one()
     values = {"contributor_id": contributor_id, "channel": channel,
               "address_hash": vault.lookup_hash(channel, address),
               "address_encrypted": vault.encrypt(address), "created_at": now, "last_seen_at": now}
-    return adopted(session, ContactAddress, {
+    record = adopted(session, ContactAddress, {
         "id": connection.execute(_NEW_ADDRESS, values).scalar_one(), "opted_out_at": None,
         **values})
+    if with_contributor:
+        set_committed_value(record, "contributor", adopted(session, Contributor, {
+            "id": contributor_id, "preferred_language": None, **person}))
+    return record
 
 
 def mark_seen(address: ContactAddress, now: datetime) -> None:

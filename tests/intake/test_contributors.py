@@ -36,6 +36,7 @@ from intake.storage.models import (
     Tag,
 )
 from tests.conftest import FIXED_NOW
+from tests.statements_sent import statements_sent
 
 SENDER = "+447700900123"
 OTHER_SENDER = "+447700900456"
@@ -186,6 +187,25 @@ def test_a_new_address_for_a_caller_that_tries_again_is_inserted_and_kept_in_the
         assert vault.decrypt(stored.address_encrypted) == SENDER  # normalised
         assert stored.contributor_id == created.contributor_id
     assert count(runtime, Contributor) == count(runtime, ContactAddress) == 1
+
+
+def test_a_first_contact_is_inserted_with_its_contributor_and_nothing_read_back(
+        runtime: Runtime) -> None:
+    """A new person is written by two INSERTs in a savepoint (not the ORM's flush), and the
+    contributor comes with the address as the joined read would give it: no query for it."""
+    with runtime.sessions.begin() as session, statements_sent(runtime.engine) as sent:
+        contributor, address = contributor_for(session, runtime.intake.vault, "sms", SENDER,
+                                               FIXED_NOW)
+        assert address.contributor is contributor and address.contributor_id == contributor.id
+        assert not session.new and not session.dirty
+    verbs = [statement.split(" (")[0].split(" sa_")[0] for statement, _ in sent]
+    assert [v for v in verbs if not v.startswith("SELECT")] == [
+        "SAVEPOINT", "INSERT INTO contributor", "INSERT INTO contact_address", "RELEASE SAVEPOINT"]
+    assert sum(v.startswith("SELECT") for v in verbs) == 1  # the look-up that found nobody
+    with runtime.sessions() as session:
+        stored = session.get_one(Contributor, contributor.id)
+        assert (stored.pseudonym, stored.created_at, stored.preferred_language) == (
+            contributor.pseudonym, FIXED_NOW, None)
 
 
 def test_the_same_number_twice_in_one_session_is_one_contributor(runtime: Runtime) -> None:
