@@ -126,7 +126,7 @@ class Gunicorn:
         for pid in self.worker_pids():
             try:
                 used[pid] = cpu_seconds(pid)
-            except OSError:  # exited since listed
+            except OSError:  # exited since listed: now in the master's children's time
                 continue
         return used
 
@@ -134,15 +134,10 @@ class Gunicorn:
         """CPU time (user + system) all workers have used so far, those replaced after
         ``max_requests`` included (the master has reaped them, so they count in its
         children's time)."""
-        ticks = 0
-        for pid in self.worker_pids():
-            try:
-                utime, stime, _, _ = _cpu_fields(pid)
-            except OSError:  # exited since listed: now in the master's children's time
-                continue
-            ticks += utime + stime
+        # The workers before the master: one that exits in between is then in the master's.
+        running = sum(self.each_worker_cpu_seconds().values())
         _, _, cutime, cstime = _cpu_fields(self.master_pid)
-        return (ticks + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+        return running + (cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
