@@ -81,6 +81,7 @@ from intake.storage.database import make_engine
 APP = "benchmarks.webhook_app:app"
 REAL_PATH = "/sms/twilio"
 REQUEST_SECONDS = 30.0
+KEEPALIVE_SECONDS = 4.0       # nginx's upstream keepalive_timeout, below gunicorn's keepalive
 OPEN_LOOP_CONNECTIONS = 64
 THROUGHPUT_TARGET = 0.40      # real at least 40% of bare's requests per second
 P99_TARGET_MS = 100.0         # at the offered rate
@@ -169,9 +170,14 @@ async def _send(client: httpx.AsyncClient, path: str, traffic: Traffic, phase: P
 
 
 def _client(server: Gunicorn, connections: int) -> httpx.AsyncClient:
+    """A client that, like nginx in front of gunicorn (deploy/nginx), closes a connection idle
+    for ``KEEPALIVE_SECONDS``: httpx's default, 5 s, is gunicorn's own keepalive, and a request
+    sent just as gunicorn closed its idle connection was reset unread (a ReadError, the
+    message never stored)."""
     return httpx.AsyncClient(base_url=server.base_url, timeout=REQUEST_SECONDS,
                              limits=httpx.Limits(max_connections=connections,
-                                                 max_keepalive_connections=connections))
+                                                 max_keepalive_connections=connections,
+                                                 keepalive_expiry=KEEPALIVE_SECONDS))
 
 
 @asynccontextmanager
@@ -213,19 +219,23 @@ async def open_loop(server: Gunicorn, path: str, traffic: Traffic, rate: float, 
                     phase: Phase) -> None:
     """One request due every 1/``rate`` seconds for ``seconds``, whether or not earlier ones were
     answered; each request's latency is counted from when it was due. A request due while every
-    connection is busy waits in a first-in, first-out queue of this script's own: httpx's pool
-    looks through all its waiting requests each time a connection frees, and with thousands
-    waiting (a server that has fallen behind) that took the load generator a whole core, so the
-    server was offered less than the rate."""
+    connection is busy waits in a first-in, first-out queue of this script's own, and each of
+    ``OPEN_LOOP_CONNECTIONS`` senders has a client of one connection. Both keep httpx's pool
+    out of the way when the server falls behind: it looked through all its waiting requests
+    each time a connection freed (with thousands waiting, a whole core of this script), and it
+    handed every waiting request to the same idle connection, where they queued on its lock
+    while the other connections stood idle for seconds, so the server was offered less than
+    the rate."""
     total = max(1, int(rate * seconds))
     due_times: asyncio.Queue[float | None] = asyncio.Queue()
-    async with _client(server, OPEN_LOOP_CONNECTIONS) as client:
+    async with _clients(server, OPEN_LOOP_CONNECTIONS, "per-connection") as client_of:
 
-        async def connection() -> None:
+        async def connection(sender: int) -> None:
             while (due := await due_times.get()) is not None:
-                await _send(client, path, traffic, phase, due)
+                await _send(client_of(sender), path, traffic, phase, due)
 
-        senders = [asyncio.create_task(connection()) for _ in range(OPEN_LOOP_CONNECTIONS)]
+        senders = [asyncio.create_task(connection(sender))
+                   for sender in range(OPEN_LOOP_CONNECTIONS)]
         start = time.perf_counter() + 0.05
         for index in range(total):
             due = start + index / rate

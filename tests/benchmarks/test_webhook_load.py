@@ -4,11 +4,21 @@ measured by running the benchmark, never asserted in a test."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import statistics
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import ClassVar, cast
 
-from benchmarks.served import ROOT
+import pytest
+
+from benchmarks import webhook_load
+from benchmarks.served import ROOT, Gunicorn
 from benchmarks.webhook_load import Phase, busiest_worker, load_generator_bound
 
 NUMBER = r"\d+(?:\.\d+)?"
@@ -95,3 +105,127 @@ def test_the_busiest_worker_is_the_one_that_used_most_cpu_in_the_phase() -> None
     assert busiest_worker({}, {104: 2.5}, seconds=5.0) == 0.5
     assert busiest_worker(before, {}, seconds=5.0) == 0.0
     assert busiest_worker(before, after, seconds=0.0) == 0.0
+
+
+class _Gated(BaseHTTPRequestHandler):
+    """Answers requests in batches: each waits until the gate next opens (every ``EVERY``
+    seconds), and ``released`` records how many went through each time."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # else the body waits ~40 ms for the ACK of the headers
+    EVERY = 0.15
+    gate = threading.Condition()
+    waiting = 0
+    released: ClassVar[list[int]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        cls = type(self)
+        with cls.gate:
+            cls.waiting += 1
+            cls.gate.wait()
+        body = b"<Response><Message>Thank you.</Message></Response>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    @classmethod
+    def open_gate_until(cls, stop: threading.Event) -> None:
+        while not stop.wait(cls.EVERY):
+            with cls.gate:
+                cls.released.append(cls.waiting)
+                cls.waiting = 0
+                cls.gate.notify_all()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads what it needs from ``released``."""
+
+
+class _Listening(ThreadingHTTPServer):
+    """Takes all the open loop's connections at once: with socketserver's backlog of 5, the
+    rest were dropped and connected a second later, when the client sent its SYN again."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+
+@pytest.fixture
+def gated_server() -> Iterator[tuple[Gunicorn, type[_Gated]]]:
+    handler = type("Gated", (_Gated,), {"gate": threading.Condition(), "released": []})
+    server = _Listening(("127.0.0.1", 0), handler)
+    stop = threading.Event()
+    threads = [threading.Thread(target=server.serve_forever, daemon=True),
+               threading.Thread(target=handler.open_gate_until, args=(stop,), daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield cast(Gunicorn, SimpleNamespace(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}")), handler
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_open_loop_keeps_every_connection_busy_while_requests_wait(
+        monkeypatch: pytest.MonkeyPatch, gated_server: tuple[Gunicorn, type[_Gated]]) -> None:
+    """Offered more than the server answers, the open loop has all its connections in use
+    whenever requests wait for one, so the server is offered all it can take. Through one
+    shared httpx pool, the requests waiting were all handed to the same idle connection and
+    queued on its lock while other connections stood idle (here, 7 to 30 of 32 went through
+    each time the gate opened)."""
+    server, handler = gated_server
+    monkeypatch.setattr(webhook_load, "OPEN_LOOP_CONNECTIONS", 32)
+    phase = Phase("sqlite", "real", "open", "640/s")
+    asyncio.run(webhook_load.open_loop(server, "/sms", webhook_load._traffic("/sms", 1),
+                                       rate=640.0, seconds=0.5, phase=phase))
+
+    assert phase.requests == 320 and phase.errors == 0
+    batches = [n for n in handler.released if n][:-1]   # the last may be what was left
+    assert len(batches) >= 8 and statistics.median(batches) >= 30, handler.released
+
+
+class _Ports(BaseHTTPRequestHandler):
+    """Answers at once, noting the client's port of each request: a new port, a new connection."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    ports: ClassVar[list[int]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_the_load_generator_lets_go_of_an_idle_connection_before_gunicorn_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection idle for ``KEEPALIVE_SECONDS`` is not used again (nginx's upstream
+    keepalive_timeout, below gunicorn's keepalive: tests/deploy checks both), so no request
+    goes down a connection gunicorn is closing; one used sooner is kept."""
+    handler = type("Ports", (_Ports,), {"ports": []})
+    server = _Listening(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(webhook_load, "KEEPALIVE_SECONDS", 0.3)
+    target = cast(Gunicorn, SimpleNamespace(base_url=f"http://127.0.0.1:{server.server_address[1]}"))
+
+    async def three_requests() -> None:
+        async with webhook_load._client(target, 1) as client:
+            for pause in (0.0, 0.05, 0.6):
+                await asyncio.sleep(pause)
+                (await client.post("/sms", content=b"x")).raise_for_status()
+
+    try:
+        asyncio.run(three_requests())
+    finally:
+        server.shutdown()
+        server.server_close()
+    first, soon, after_idle = handler.ports
+    assert soon == first and after_idle != first
