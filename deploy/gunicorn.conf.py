@@ -35,7 +35,11 @@ threads = int(os.environ.get("WEB_THREADS") or 4)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 # On restart, requests in flight (a replay wait included) finish before the worker stops.
 graceful_timeout = 30
-keepalive = 5
+# Seconds an idle connection is kept. Whatever sends gunicorn requests must let go of an idle
+# one first (nginx here: 4 s), or a request it sends as gunicorn closes the connection is reset
+# unread: nginx answers 502, and the SMS is never stored. Behind a load balancer that connects
+# to gunicorn directly, set WEB_KEEPALIVE above its idle timeout (AWS's ALB: 60 s).
+keepalive = int(os.environ.get("WEB_KEEPALIVE") or 5)
 # The app opens no database connection while it is built, so workers can share one import.
 preload_app = True
 # A worker is replaced when its memory has grown past WEB_WORKER_MEMORY_LIMIT_MB (see

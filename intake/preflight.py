@@ -52,6 +52,7 @@ DEFAULT_WORKER_MEMORY_LIMIT_MB = 300
 # growth its bounded caches allow on top: a memory limit below both replaces workers for nothing.
 WORKER_RESIDENT_MB = 200
 WORKER_MEMORY_HEADROOM_MB = 50
+NGINX_IDLE_UPSTREAM_SECONDS = 4   # keepalive_timeout in deploy/nginx's upstream block
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -198,6 +199,26 @@ def check_worker_recycling(env: Mapping[str, str]) -> list[Finding]:
                                "WEB_MAX_REQUESTS must be a whole number of requests, 0 for none (or "
                                "unset); gunicorn will not start with it."))
     return findings
+
+
+def check_keepalive(env: Mapping[str, str]) -> list[Finding]:
+    """``WEB_KEEPALIVE``, how long gunicorn keeps an idle connection (deploy/gunicorn.conf.py):
+    a whole number (gunicorn would not start), and longer than nginx keeps one, since a request
+    nginx sends as gunicorn closes the connection is reset unread (a 502: the SMS is lost)."""
+    value = _value(env, "WEB_KEEPALIVE")
+    if value and not value.isdigit():
+        return [_error("web-keepalive-invalid",
+                       "WEB_KEEPALIVE must be a whole number of seconds, 0 to close every "
+                       "connection after its answer (or unset for 5); gunicorn will not start with "
+                       "it.")]
+    if value and 0 < int(value) <= NGINX_IDLE_UPSTREAM_SECONDS:
+        return [_warning(
+            "web-keepalive-short",
+            f"WEB_KEEPALIVE={value}: nginx (deploy/nginx) keeps an idle connection to gunicorn for "
+            f"{NGINX_IDLE_UPSTREAM_SECONDS} s, so gunicorn would sometimes close one as nginx sends "
+            "a webhook down it: a 502, and the message not stored. Leave it unset (5), or above "
+            "the idle timeout of whatever connects to gunicorn.")]
+    return []
 
 
 def connections_needed(workers: int, threads: int) -> int:
@@ -412,6 +433,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
     findings += check_scale(env, workers)
     findings += check_tagging(env)
     findings += check_worker_recycling(env)
+    findings += check_keepalive(env)
     findings += check_database(env)
     findings += check_connections(env, workers)
     findings += check_configuration_files(env)

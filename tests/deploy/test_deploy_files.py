@@ -296,9 +296,11 @@ def test_gunicorn_waits_longer_than_a_duplicate_sms_does(monkeypatch: pytest.Mon
 
 def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_gunicorn(monkeypatch, PORT="9001", BIND_HOST="127.0.0.1", WEB_CONCURRENCY="3",
-                             WEB_THREADS="6", WEB_TIMEOUT="45", FORWARDED_ALLOW_IPS="10.0.0.0/8")
+                             WEB_THREADS="6", WEB_TIMEOUT="45", FORWARDED_ALLOW_IPS="10.0.0.0/8",
+                             WEB_KEEPALIVE="75")
     assert settings["bind"] == ["127.0.0.1:9001"]
     assert (settings["workers"], settings["threads"], settings["timeout"]) == (3, 6, 45)
+    assert settings["keepalive"] == 75
     assert settings["forwarded_allow_ips"] == "10.0.0.0/8"
 
 
@@ -489,6 +491,8 @@ def test_nginx_closes_idle_upstream_connections_before_gunicorn_does(
     timeout = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
     assert timeout, "without keepalive_timeout nginx keeps an idle connection for 60 s"
     assert int(timeout.group(1)) < load_gunicorn(monkeypatch)["keepalive"]
+    # `intake check-config` warns of a WEB_KEEPALIVE at or under nginx's.
+    assert int(timeout.group(1)) == preflight.NGINX_IDLE_UPSTREAM_SECONDS
     # The webhook benchmark's load generator stands in for nginx, so it lets go as nginx does.
     assert int(timeout.group(1)) == webhook_load.KEEPALIVE_SECONDS
 

@@ -164,6 +164,20 @@ def test_rate_limits_in_memory_behind_several_workers_is_a_warning() -> None:
     assert preflight.check_scale(production(), workers=1) == []
 
 
+def test_gunicorn_must_keep_idle_connections_longer_than_nginx(tmp_path: Path) -> None:
+    assert preflight.check_keepalive(production()) == []
+    assert preflight.check_keepalive(production(WEB_KEEPALIVE="75")) == []
+    assert preflight.check_keepalive(production(WEB_KEEPALIVE="0")) == []   # no keep-alive at all
+    short = preflight.check_keepalive(production(WEB_KEEPALIVE="4"))
+    assert found(short) == {"web-keepalive-short": "warning"}
+    assert "a 502, and the message not stored" in str(short[0])
+    assert found(preflight.check_keepalive(production(WEB_KEEPALIVE="5s"))) == {
+        "web-keepalive-invalid": "error"}
+    # run_checks includes it.
+    assert "web-keepalive-short" in found(preflight.run_checks({
+        "INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_KEEPALIVE": "2"}))
+
+
 def test_when_workers_are_replaced_is_checked(tmp_path: Path) -> None:
     assert preflight.check_worker_recycling(production()) == []
     assert preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="400",
