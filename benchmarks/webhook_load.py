@@ -77,12 +77,13 @@ from benchmarks.served import (
 )
 from benchmarks.sms_traffic import Traffic
 from benchmarks.webhook_app import BARE_PATH
+from intake.preflight import NGINX_IDLE_UPSTREAM_SECONDS
 from intake.storage.database import make_engine
 
 APP = "benchmarks.webhook_app:app"
 REAL_PATH = "/sms/twilio"
 REQUEST_SECONDS = 30.0
-KEEPALIVE_SECONDS = 4.0       # nginx's upstream keepalive_timeout, below gunicorn's keepalive
+KEEPALIVE_SECONDS = float(NGINX_IDLE_UPSTREAM_SECONDS)   # as nginx does, below gunicorn
 _TLS = ssl.create_default_context()   # never used (plain HTTP), but built once, not per client
 OPEN_LOOP_CONNECTIONS = 64
 THROUGHPUT_TARGET = 0.40      # real at least 40% of bare's requests per second
