@@ -77,6 +77,7 @@ from benchmarks.served import (
 )
 from benchmarks.sms_traffic import Traffic
 from benchmarks.webhook_app import BARE_PATH
+from intake.port_sharing import kernel_migrates, reuse_port
 from intake.preflight import NGINX_IDLE_UPSTREAM_SECONDS
 from intake.storage.database import make_engine
 
@@ -318,7 +319,8 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
     paths = {"bare": BARE_PATH, "real": REAL_PATH}
     drained = ""
     with fresh_database(kind, workdir) as url:
-        env = production_env(url, workdir / f"instance-{kind}", INTAKE_TAGGING=args.tagging)
+        env = production_env(url, workdir / f"instance-{kind}", INTAKE_TAGGING=args.tagging,
+                             WEB_REUSE_PORT=args.reuse_port)
         with running_gunicorn(env, workdir, APP, args.workers, args.threads) as server:
             service = Service(server, url, start_worker(env, workdir)
                               if args.tagging == "worker" else None)
@@ -399,6 +401,15 @@ def verdicts(phases: list[Phase]) -> list[str]:
     return lines
 
 
+def describe_reuse_port(setting: str) -> str:
+    """Whether each worker listens on its own socket, and why (intake.port_sharing)."""
+    migrates = kernel_migrates()
+    spread = reuse_port({"WEB_REUSE_PORT": setting}, migrates)
+    kernel = {True: "1", False: "0", None: "unknown"}[migrates]
+    return (f"reuse_port {'on' if spread else 'off'} (WEB_REUSE_PORT={setting}, "
+            f"net.ipv4.tcp_migrate_req={kernel})")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", default="sqlite,postgresql",
@@ -419,6 +430,9 @@ def main(argv: list[str] | None = None) -> None:
                              "(cheaper for this script, so the bare route is less bound by it), "
                              "or one pool of --concurrency connections (figures before "
                              "6 December)")
+    parser.add_argument("--reuse-port", default="auto", choices=("auto", "1", "0"),
+                        help="WEB_REUSE_PORT: a listening socket per worker (auto: as production, "
+                             "on where net.ipv4.tcp_migrate_req=1)")
     parser.add_argument("--tagging", default="inline", choices=("inline", "worker"),
                         help="INTAKE_TAGGING; worker also runs `intake worker` beside the server")
     args = parser.parse_args(argv)
@@ -426,7 +440,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(describe().line())
     print(f"server: gunicorn -c deploy/gunicorn.conf.py {APP}; WEB_CONCURRENCY={args.workers} "
-          f"WEB_THREADS={args.threads}; INTAKE_ENV=production; INTAKE_TAGGING={args.tagging}"
+          f"WEB_THREADS={args.threads}; INTAKE_ENV=production; INTAKE_TAGGING={args.tagging}; "
+          f"{describe_reuse_port(args.reuse_port)}"
           + ("; `intake worker` beside it (its CPU counted in the server's)"
              if args.tagging == "worker" else ""))
     rates = ",".join(f"{rate:g}" for rate in args.rate)

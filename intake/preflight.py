@@ -29,6 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from intake import port_sharing
 from intake.config import CONFIG_DIR_VARIABLE, PACKAGE_CONFIG_DIR, ConfigError, load_config
 from intake.observability.logs import FORMATS, LEVELS
 from intake.settings import REQUIRED_IN_PRODUCTION, SettingsError, instance_from_env, tagging_from_env
@@ -218,6 +219,36 @@ def check_keepalive(env: Mapping[str, str]) -> list[Finding]:
             f"{NGINX_IDLE_UPSTREAM_SECONDS} s, so gunicorn would sometimes close one as nginx sends "
             "a webhook down it: a 502, and the message not stored. Leave it unset (5), or above "
             "the idle timeout of whatever connects to gunicorn.")]
+    return []
+
+
+def check_reuse_port(env: Mapping[str, str], workers: int,
+                     migrates: bool | None) -> list[Finding]:
+    """``WEB_REUSE_PORT`` (intake.port_sharing): a value gunicorn starts with; never on where the
+    kernel would reset the connections waiting at a worker that stops (an SMS lost at every
+    worker replacement); and, in production with several workers on Linux that could spread
+    connections safely but does not, a word on how."""
+    value = _value(env, port_sharing.REUSE_PORT_VARIABLE)
+    try:
+        spread = port_sharing.reuse_port(env, migrates)
+    except ValueError as exc:
+        return [_error("web-reuse-port-invalid", f"{exc} gunicorn will not start with it.")]
+    if spread and migrates is not True:
+        return [_error(
+            "web-reuse-port-unsafe",
+            f"{port_sharing.REUSE_PORT_VARIABLE}={value} gives each web worker a socket of its own, but this "
+            "kernel does not hand a stopping worker's waiting connections to another "
+            "(net.ipv4.tcp_migrate_req is not 1): each worker replacement or deploy would reset "
+            "them, and an SMS sent down one is lost. Set the sysctl (deploy/sysctl) or leave "
+            f"{port_sharing.REUSE_PORT_VARIABLE} unset.")]
+    if (not spread and migrates is False and workers > 1 and not value
+            and _value(env, "INTAKE_ENV") == "production"):
+        return [_warning(
+            "web-reuse-port-off",
+            f"The {workers} web workers share one listening socket, so one or two of them can "
+            "end up holding every kept-alive connection while the rest idle. Setting "
+            "net.ipv4.tcp_migrate_req=1 (deploy/sysctl; Compose sets it for its web container) "
+            "lets each worker listen on its own safely, and gunicorn then does.")]
     return []
 
 
@@ -434,6 +465,7 @@ def run_checks(env: Mapping[str, str], workers: int | None = None, online: bool 
     findings += check_tagging(env)
     findings += check_worker_recycling(env)
     findings += check_keepalive(env)
+    findings += check_reuse_port(env, workers, port_sharing.kernel_migrates())
     findings += check_database(env)
     findings += check_connections(env, workers)
     findings += check_configuration_files(env)

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import SimpleNamespace
 from typing import ClassVar, cast
 
@@ -38,6 +39,8 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("machine: ") and "load average" in lines[0]
     assert "WEB_CONCURRENCY=2 WEB_THREADS=2" in lines[1]
+    assert re.search(r"; reuse_port o(n|ff) \(WEB_REUSE_PORT=auto, net\.ipv4\.tcp_migrate_req="
+                     r"(0|1|unknown)\)$", lines[1])
     assert "closed loop 4 connections (per-connection pool)" in lines[2]
     rows = [ROW.match(line) for line in lines]
     phases = {(m.group(1), m.group(2)) for m in rows if m}
@@ -62,11 +65,12 @@ def test_with_tagging_in_the_worker_it_runs_one_and_waits_for_its_backlog() -> N
         [sys.executable, "-m", "benchmarks.webhook_load", "--databases", "sqlite", "--workers", "2",
          "--threads", "2", "--concurrency", "4", "--seconds", "2", "--rate", "20",
          "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5",
-         "--tagging", "worker", "--closed-loop-pool", "shared"],
+         "--tagging", "worker", "--closed-loop-pool", "shared", "--reuse-port", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "INTAKE_TAGGING=worker; `intake worker` beside it" in done.stdout
+    assert "INTAKE_TAGGING=worker; reuse_port on (WEB_REUSE_PORT=1" in done.stdout
+    assert "`intake worker` beside it" in done.stdout
     assert "closed loop 4 connections (shared pool)" in done.stdout
     waiting = re.findall(r"^  waiting for the worker to tag them: (\d+) messages$", done.stdout, re.M)
     assert len(waiting) == 4                       # after each of the four phases
@@ -74,6 +78,19 @@ def test_with_tagging_in_the_worker_it_runs_one_and_waits_for_its_backlog() -> N
                      done.stdout, re.M)
     ended = re.search(r"'conversations ended': (\d+)", done.stdout)
     assert ended is not None and int(ended.group(1)) > 0   # there was feedback to tag
+
+
+def test_the_report_says_whether_each_worker_listens_alone_and_why(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    kernel = tmp_path / "tcp_migrate_req"
+    monkeypatch.setattr("intake.port_sharing.MIGRATE_REQUESTS", kernel)
+    kernel.write_text("1\n")
+    assert webhook_load.describe_reuse_port("auto") == (
+        "reuse_port on (WEB_REUSE_PORT=auto, net.ipv4.tcp_migrate_req=1)")
+    assert webhook_load.describe_reuse_port("0").startswith("reuse_port off (WEB_REUSE_PORT=0,")
+    kernel.unlink()
+    assert webhook_load.describe_reuse_port("auto") == (
+        "reuse_port off (WEB_REUSE_PORT=auto, net.ipv4.tcp_migrate_req=unknown)")
 
 
 def closed(route: str, requests: int, server_cpu: float, client_cpu: float) -> Phase:

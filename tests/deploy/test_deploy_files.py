@@ -40,6 +40,7 @@ GUNICORN_CONF = DEPLOY / "gunicorn.conf.py"
 DOCKERFILE = DEPLOY / "Dockerfile"
 NGINX = DEPLOY / "nginx" / "involve-intake.conf"
 SYSTEMD = DEPLOY / "systemd"
+SYSCTL = DEPLOY / "sysctl" / "60-involve-intake.conf"
 UNITS = ("involve-intake-web.service", "involve-intake-worker.service",
          "involve-intake-purge.service", "involve-intake-purge.timer")
 SOURCE_PACKAGES = ("intake", "webhooks", "bot")
@@ -302,6 +303,29 @@ def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch: pytest.Monke
     assert (settings["workers"], settings["threads"], settings["timeout"]) == (3, 6, 45)
     assert settings["keepalive"] == 75
     assert settings["forwarded_allow_ips"] == "10.0.0.0/8"
+
+
+def test_each_worker_listens_alone_exactly_where_the_kernel_migrates(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    kernel = tmp_path / "tcp_migrate_req"
+    monkeypatch.setattr("intake.port_sharing.MIGRATE_REQUESTS", kernel)
+    kernel.write_text("1\n")
+    assert load_gunicorn(monkeypatch)["reuse_port"] is True
+    assert load_gunicorn(monkeypatch, WEB_REUSE_PORT="0")["reuse_port"] is False
+    kernel.write_text("0\n")
+    assert load_gunicorn(monkeypatch)["reuse_port"] is False
+    assert load_gunicorn(monkeypatch, WEB_REUSE_PORT="1")["reuse_port"] is True
+    with pytest.raises(ValueError, match="WEB_REUSE_PORT"):
+        load_gunicorn(monkeypatch, WEB_REUSE_PORT="sometimes")
+
+
+def test_compose_and_the_vm_kit_let_a_stopping_worker_hand_its_connections_on() -> None:
+    assert re.search(r"^    sysctls:\n      net\.ipv4\.tcp_migrate_req: 1$", service_block("web"),
+                     re.MULTILINE)
+    settings = [line for line in read(SYSCTL).splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert settings == ["net.ipv4.tcp_migrate_req = 1"]
+    assert f"deploy/sysctl/{SYSCTL.name}" in read(DEPLOY / "README.md")
 
 
 class RecordingLog:

@@ -178,6 +178,42 @@ def test_gunicorn_must_keep_idle_connections_longer_than_nginx(tmp_path: Path) -
         "INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_KEEPALIVE": "2"}))
 
 
+def test_a_socket_per_worker_is_refused_where_a_stopping_worker_would_drop_connections() -> None:
+    forced = production(WEB_REUSE_PORT="1")
+    assert preflight.check_reuse_port(forced, workers=5, migrates=True) == []
+    for migrates in (False, None):
+        refused = preflight.check_reuse_port(forced, workers=5, migrates=migrates)
+        assert found(refused) == {"web-reuse-port-unsafe": "error"}
+        assert "an SMS sent down one is lost" in str(refused[0])
+    assert found(preflight.check_reuse_port(production(WEB_REUSE_PORT="maybe"), workers=5,
+                                            migrates=True)) == {"web-reuse-port-invalid": "error"}
+
+
+def test_production_workers_that_could_spread_connections_safely_are_told_how() -> None:
+    advice = preflight.check_reuse_port(production(), workers=5, migrates=False)
+    assert found(advice) == {"web-reuse-port-off": "warning"}
+    assert "deploy/sysctl" in str(advice[0])
+    # Nothing to say: the kernel migrates (auto turns it on), one worker, not Linux, a laptop,
+    # or the operator chose one shared socket.
+    assert preflight.check_reuse_port(production(), workers=5, migrates=True) == []
+    assert preflight.check_reuse_port(production(), workers=1, migrates=False) == []
+    assert preflight.check_reuse_port(production(), workers=5, migrates=None) == []
+    assert preflight.check_reuse_port(production(INTAKE_ENV="development"), workers=5,
+                                      migrates=False) == []
+    assert preflight.check_reuse_port(production(WEB_REUSE_PORT="0"), workers=5,
+                                      migrates=False) == []
+
+
+def test_run_checks_asks_this_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    setting = tmp_path / "tcp_migrate_req"
+    monkeypatch.setattr("intake.port_sharing.MIGRATE_REQUESTS", setting)
+    env = {"INTAKE_INSTANCE_PATH": str(tmp_path), "WEB_REUSE_PORT": "1"}
+    setting.write_text("0\n")
+    assert found(preflight.run_checks(env)).get("web-reuse-port-unsafe") == "error"
+    setting.write_text("1\n")
+    assert "web-reuse-port-unsafe" not in found(preflight.run_checks(env))
+
+
 def test_when_workers_are_replaced_is_checked(tmp_path: Path) -> None:
     assert preflight.check_worker_recycling(production()) == []
     assert preflight.check_worker_recycling(production(WEB_WORKER_MEMORY_LIMIT_MB="400",

@@ -1,0 +1,76 @@
+"""A listening socket per web worker (gunicorn's ``reuse_port``), under real gunicorn with
+deploy/gunicorn.conf.py, with workers stopped under load (tests/deploy/worker_churn.py):
+
+* where the kernel hands a stopping worker's waiting connections to another
+  (``net.ipv4.tcp_migrate_req=1``), the default turns it on and no request is lost;
+* where it does not, the default leaves one shared socket and no request is lost;
+* forcing it on there (what ``intake check-config`` refuses) loses requests: why the default
+  asks the kernel first.
+
+Each run is in a network namespace of its own, so the setting is this test's alone; making one
+needs root (``unshare -n``), as CI has. Elsewhere the tests are skipped (intake/port_sharing.py's
+unit tests still run)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import missing_program
+from tests.deploy.worker_churn import WORKERS
+
+ROOT = Path(__file__).resolve().parents[2]
+SECONDS = 8.0
+
+
+@cache
+def namespaces_available() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    trial = subprocess.run(["unshare", "-n", "ip", "link", "set", "lo", "up"],
+                           capture_output=True, check=False)
+    return trial.returncode == 0
+
+
+def churn(directory: Path, migrate: str, reuse_port: str) -> dict[str, Any]:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        missing_program("unshare and ip (util-linux, iproute2) are needed for a network namespace")
+    if not namespaces_available():
+        pytest.skip("making a network namespace needs root (unshare -n)")
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable,
+         "-m", "tests.deploy.worker_churn", str(directory), migrate, reuse_port, str(SECONDS)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_where_the_kernel_migrates_each_worker_listens_and_stopping_workers_loses_nothing(
+        tmp_path: Path) -> None:
+    run = churn(tmp_path, migrate="1", reuse_port="")
+    assert run["listening_sockets"] == WORKERS
+    assert run["workers_stopped"] >= 10
+    assert run["failed"] == {}
+    assert set(run["answered"]) == {"200"} and run["answered"]["200"] > 500
+
+
+def test_where_it_does_not_the_workers_share_one_socket_and_lose_nothing(tmp_path: Path) -> None:
+    run = churn(tmp_path, migrate="0", reuse_port="")
+    assert run["listening_sockets"] == 1
+    assert run["workers_stopped"] >= 10
+    assert run["failed"] == {}
+    assert set(run["answered"]) == {"200"}
+
+
+def test_a_socket_per_worker_without_migration_loses_connections(tmp_path: Path) -> None:
+    """What the default avoids: a stopping worker's waiting connections are reset."""
+    run = churn(tmp_path, migrate="0", reuse_port="1")
+    assert run["listening_sockets"] == WORKERS
+    assert run["failed"].get("ConnectionResetError", 0) > 0
