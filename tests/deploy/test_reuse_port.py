@@ -14,40 +14,19 @@ unit tests still run)."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import missing_program
 from tests.deploy.worker_churn import WORKERS
+from tests.network_namespace import run_isolated
 
-ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 8.0
 
 
-@cache
-def namespaces_available() -> bool:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    trial = subprocess.run(["unshare", "-n", "ip", "link", "set", "lo", "up"],
-                           capture_output=True, check=False)
-    return trial.returncode == 0
-
-
 def churn(directory: Path, migrate: str, reuse_port: str) -> dict[str, Any]:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        missing_program("unshare and ip (util-linux, iproute2) are needed for a network namespace")
-    if not namespaces_available():
-        pytest.skip("making a network namespace needs root (unshare -n)")
-    done = subprocess.run(
-        ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable,
-         "-m", "tests.deploy.worker_churn", str(directory), migrate, reuse_port, str(SECONDS)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+    done = run_isolated([sys.executable, "-m", "tests.deploy.worker_churn", str(directory), migrate,
+                         reuse_port, str(SECONDS)], timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 

@@ -9,7 +9,7 @@ gunicorn runs as deploy/ starts it (deploy/gunicorn.conf.py, the real app, SQLit
 for ``/healthz`` on a new connection each time (so connections keep arriving in the listening
 sockets' queues) while a worker is stopped gracefully every STOP_EVERY seconds, as a
 replacement on memory or a deploy stops one. Prints one JSON object: the listening sockets on
-the port, the answers, the failures by kind, the workers stopped.
+the port, the answers, the failures by kind, the workers stopped, the slowest answer.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]
     migrated = run_intake(env, "db", "upgrade")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     answered, failures, lock = Counter[int](), Counter[str](), threading.Lock()
+    slowest = [0.0]
     with running_deployed(env, directory / "gunicorn.log") as server:
         booted = time.monotonic() + 30
         while len(workers_of(server.process.pid)) < WORKERS and time.monotonic() < booted:
@@ -69,6 +70,7 @@ def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]
         def client() -> None:
             while time.monotonic() < deadline:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                started = time.monotonic()
                 try:
                     connection.request("GET", "/healthz", headers={"Connection": "close"})
                     status = connection.getresponse().status
@@ -78,6 +80,7 @@ def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]
                 else:
                     with lock:
                         answered[status] += 1
+                        slowest[0] = max(slowest[0], time.monotonic() - started)
                 finally:
                     connection.close()
 
@@ -94,7 +97,7 @@ def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]
         for thread in threads:
             thread.join()
     return {"listening_sockets": sockets, "answered": dict(answered), "failed": dict(failures),
-            "workers_stopped": stopped}
+            "workers_stopped": stopped, "slowest_answer_ms": round(slowest[0] * 1000)}
 
 
 def main() -> None:

@@ -5,8 +5,6 @@ that rests on, shown on plain sockets (tests/deploy/test_reuse_port.py shows it 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from intake.port_sharing import REUSE_PORT_VARIABLE, kernel_migrates, reuse_port
+from tests.network_namespace import run_isolated
 
 
 @pytest.mark.parametrize(("content", "expected"), [("1\n", True), ("0\n", False), ("2\n", False)])
@@ -78,13 +77,7 @@ PREMISE = textwrap.dedent("""
 
 
 def premise(migrate: str) -> dict[str, int]:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.skip("unshare and ip are needed for a network namespace")
-    done = subprocess.run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
-                           sys.executable, "-c", PREMISE, migrate],
-                          capture_output=True, text=True, timeout=60, check=False)
-    if done.returncode != 0 and "Operation not permitted" in done.stderr:
-        pytest.skip("making a network namespace needs root (unshare -n)")
+    done = run_isolated([sys.executable, "-c", PREMISE, migrate], timeout=60)
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
 
