@@ -54,12 +54,12 @@ max_requests = int(os.environ.get("WEB_MAX_REQUESTS") or 0)
 max_requests_jitter = max_requests // 2
 WORKER_MEMORY_LIMIT_MB = int(os.environ.get("WEB_WORKER_MEMORY_LIMIT_MB") or 300)
 MEMORY_CHECK_EVERY = 50  # requests; reading /proc/self/statm costs microseconds
-# Heartbeat files in memory: a container's disk-backed /tmp can stall workers.
 # A listening socket per worker, so the kernel spreads connections over the workers instead
 # of one or two idle ones taking them all; only where the kernel hands a stopping worker's
 # waiting connections to another (net.ipv4.tcp_migrate_req=1), unless WEB_REUSE_PORT says
 # (intake.port_sharing). Compose sets that for the web container; on a VM, deploy/sysctl.
 reuse_port = _reuse_port(os.environ, kernel_migrates())
+# Heartbeat files in memory: a container's disk-backed /tmp can stall workers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn >= 25.1 opens a control socket in $HOME by default; the service does not use it.
 control_socket_disable = True

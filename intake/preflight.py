@@ -236,8 +236,8 @@ def check_reuse_port(env: Mapping[str, str], workers: int,
     if spread and migrates is not True:
         return [_error(
             "web-reuse-port-unsafe",
-            f"{port_sharing.REUSE_PORT_VARIABLE}={value} gives each web worker a socket of its own, but this "
-            "kernel does not hand a stopping worker's waiting connections to another "
+            f"{port_sharing.REUSE_PORT_VARIABLE}={value} gives each web worker a socket of its "
+            "own, but this kernel does not hand a stopping worker's waiting connections to another "
             "(net.ipv4.tcp_migrate_req is not 1): each worker replacement or deploy would reset "
             "them, and an SMS sent down one is lost. Set the sysctl (deploy/sysctl) or leave "
             f"{port_sharing.REUSE_PORT_VARIABLE} unset.")]
