@@ -1,7 +1,8 @@
 """An empty PostgreSQL database for one test, test module or benchmark run: a schema of its own
 on the shared server, dropped afterwards. Runs side by side never see each other's rows, and no
-CREATE DATABASE right is needed (the production smoke test, which needs a whole database, makes
-one)."""
+CREATE DATABASE right is needed. ``scratch_database`` makes a whole database instead, for the
+tests that need one (the production smoke test; pg_trgm's install, which a schema would share).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
 
 from intake.storage.database import normalise_url
 
@@ -28,5 +30,24 @@ def scratch_schema(server_url: str, prefix: str = "t") -> Iterator[str]:
         finally:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[URL]:
+    """A new database on the server (from ``template`` if given), dropped afterwards with any
+    connection still open to it; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'
+                                    + (f" TEMPLATE {template}" if template else "")))
+        try:
+            yield normalise_url(server_url).set(database=name)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()

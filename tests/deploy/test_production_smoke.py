@@ -23,12 +23,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from intake.storage import migrate
-from intake.storage.database import make_engine, normalise_url
+from intake.storage.database import make_engine
 from intake.storage.models import Feedback, InboundMessage, OutboundMessage, OutboundStatus
 from tests.bot.telegram.fake_bot_api import TOKEN, FakeBotApi, running_fake_bot_api, text_update
 from tests.conftest import POSTGRES_URL, postgres_available
@@ -42,6 +41,7 @@ from tests.reliability.server_gunicorn import (
     running_deployed,
     server_env,
 )
+from tests.scratch_schema import scratch_database
 from tests.webhooks.sms.fake_twilio import FakeTwilio, running_fake_twilio
 from webhooks.telegram.routes import SECRET_HEADER
 
@@ -91,17 +91,8 @@ def database_url() -> Iterator[str]:
     """A database of its own (not a schema), as production has: created empty, dropped after."""
     if not postgres_available():
         pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
-    name = f"involve_smoke_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(POSTGRES_URL, "involve_smoke") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def production_env(database_url: str, instance: Path, twilio: FakeTwilio,

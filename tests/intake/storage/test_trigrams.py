@@ -7,16 +7,16 @@ the code under test installs it (on the shared test database it always is alread
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
-from intake.storage.database import make_engine, normalise_url
+from intake.storage.database import make_engine
 from intake.storage.trigrams import trigram_opclass
 from tests.conftest import POSTGRES_URL, postgres_available
+from tests.scratch_schema import scratch_database
 
 pytestmark = pytest.mark.postgres
 MIGRATING = "being_migrated"
@@ -27,19 +27,14 @@ def fresh() -> Iterator[URL]:
     """A new database without pg_trgm, holding an empty schema to migrate (the search path)."""
     if not postgres_available():
         pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}")
-    name = f"involve_trgm_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    try:
-        url = normalise_url(POSTGRES_URL).set(database=name)
-        with create_engine(url).begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {MIGRATING}"))
+    with scratch_database(POSTGRES_URL, "involve_trgm", template="template0") as url:
+        made = create_engine(url)
+        try:
+            with made.begin() as connection:
+                connection.execute(text(f"CREATE SCHEMA {MIGRATING}"))
+        finally:
+            made.dispose()
         yield url.update_query_dict({"options": f"-csearch_path={MIGRATING}"})
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
