@@ -35,10 +35,15 @@ def kernel_migrates(path: Path | None = None) -> bool | None:
         return None
 
 
+def chosen(env: Mapping[str, str]) -> str:
+    """The setting as written, normalised: unset or blank is ``auto``."""
+    return (env.get(REUSE_PORT_VARIABLE) or "").strip().lower() or AUTO
+
+
 def reuse_port(env: Mapping[str, str], migrates: bool | None) -> bool:
     """gunicorn's ``reuse_port`` for this environment. Raises ValueError for a value that is
     neither a yes, a no nor ``auto``, so gunicorn refuses to start with it."""
-    value = (env.get(REUSE_PORT_VARIABLE) or AUTO).strip().lower()
+    value = chosen(env)
     if value == AUTO:
         return migrates is True
     if value in ON:

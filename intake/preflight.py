@@ -241,7 +241,8 @@ def check_reuse_port(env: Mapping[str, str], workers: int,
             "(net.ipv4.tcp_migrate_req is not 1): each worker replacement or deploy would reset "
             "them, and an SMS sent down one is lost. Set the sysctl (deploy/sysctl) or leave "
             f"{port_sharing.REUSE_PORT_VARIABLE} unset.")]
-    if (not spread and migrates is False and workers > 1 and not value
+    if (not spread and migrates is False and workers > 1
+            and port_sharing.chosen(env) == port_sharing.AUTO
             and _value(env, "INTAKE_ENV") == "production"):
         return [_warning(
             "web-reuse-port-off",

@@ -23,12 +23,10 @@ from twilio.request_validator import RequestValidator
 from tests.reliability.server_gunicorn import (
     Server,
     all_at_once,
-    free_port,
     get,
+    migrated_sqlite_env,
     post,
-    run_intake,
     running_deployed,
-    server_env,
 )
 
 PUBLIC_BASE_URL = "https://intake.example.test"
@@ -55,17 +53,9 @@ def sample(text: str, name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("metrics-workers")
-    port = free_port()
-    env = server_env({
-        "INTAKE_ENV": "development", "DATABASE_URL": f"sqlite:///{directory / 'intake.sqlite3'}",
-        "INTAKE_INSTANCE_PATH": str(directory / "instance"), "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "TWILIO_ACCOUNT_SID": "AC" + "7" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000", "LOG_FORMAT": "json",
-        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
-        "BIND_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "3", "WEB_THREADS": "2",
-    })
-    migrated = run_intake(env, "db", "upgrade")
-    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    env = migrated_sqlite_env(directory, PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+                              TWILIO_ACCOUNT_SID="AC" + "7" * 32, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                              TWILIO_FROM_NUMBER="+447700900000", WEB_CONCURRENCY="3")
     with running_deployed(env, directory / "gunicorn.log") as server:
         yield Served(server, directory / "metrics")
 

@@ -9,27 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.server_gunicorn import (
-    free_port,
-    get,
-    run_intake,
-    running_deployed,
-    server_env,
-)
+from tests.reliability.server_gunicorn import get, migrated_sqlite_env, running_deployed
 
 REQUESTS = 130  # two memory checks and more (one every MEMORY_CHECK_EVERY = 50 requests)
-
-
-def served_env(directory: Path, **extra: str) -> dict[str, str]:
-    env = server_env({
-        "INTAKE_ENV": "development", "DATABASE_URL": f"sqlite:///{directory / 'intake.sqlite3'}",
-        "INTAKE_INSTANCE_PATH": str(directory / "instance"), "LOG_FORMAT": "json",
-        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"), "BIND_HOST": "127.0.0.1",
-        "PORT": str(free_port()), "WEB_CONCURRENCY": "1", "WEB_THREADS": "2",
-    }, **extra)
-    migrated = run_intake(env, "db", "upgrade")
-    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    return env
 
 
 def health_checks(base_url: str) -> list[int]:
@@ -41,7 +23,7 @@ def health_checks(base_url: str) -> list[int]:
 def test_a_worker_is_replaced_only_when_its_memory_passes_the_limit(
         tmp_path: Path, limit: str | None, replaced: bool) -> None:
     # Empty means the default, whatever the developer's own shell has set.
-    env = served_env(tmp_path, WEB_WORKER_MEMORY_LIMIT_MB=limit or "", WEB_MAX_REQUESTS="")
+    env = migrated_sqlite_env(tmp_path, WEB_WORKER_MEMORY_LIMIT_MB=limit or "", WEB_MAX_REQUESTS="")
     with running_deployed(env, tmp_path / "gunicorn.log") as server:
         assert health_checks(server.base_url) == [200] * REQUESTS
         log = server.output()

@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from intake.port_sharing import MIGRATE_REQUESTS
-from tests.reliability.server_gunicorn import free_port, run_intake, running_deployed, server_env
+from tests.reliability.server_gunicorn import migrated_sqlite_env, running_deployed
 
 CLIENTS = 16
 WORKERS = 3
@@ -36,9 +36,8 @@ LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
 
 def listening_sockets(port: int) -> int:
     """How many sockets listen on the port (one shared, or one per worker with reuse_port)."""
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for row in rows
-               if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == LISTEN)
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == LISTEN)
 
 
 def workers_of(master: int) -> list[int]:
@@ -47,16 +46,9 @@ def workers_of(master: int) -> list[int]:
 
 
 def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]:
-    port = free_port()
-    env = server_env({
-        "INTAKE_ENV": "development", "DATABASE_URL": f"sqlite:///{directory / 'intake.sqlite3'}",
-        "INTAKE_INSTANCE_PATH": str(directory / "instance"), "LOG_FORMAT": "json",
-        "LOG_LEVEL": "warning", "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
-        "BIND_HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(WORKERS), "WEB_THREADS": "4",
-        "WEB_REUSE_PORT": reuse_port,
-    })
-    migrated = run_intake(env, "db", "upgrade")
-    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    env = migrated_sqlite_env(directory, LOG_LEVEL="warning", WEB_CONCURRENCY=str(WORKERS),
+                              WEB_THREADS="4", WEB_REUSE_PORT=reuse_port)
+    port = int(env["PORT"])
     answered, failures, lock = Counter[int](), Counter[str](), threading.Lock()
     slowest = [0.0]
     with running_deployed(env, directory / "gunicorn.log") as server:

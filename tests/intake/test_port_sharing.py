@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.port_sharing import REUSE_PORT_VARIABLE, kernel_migrates, reuse_port
+from intake.port_sharing import AUTO, REUSE_PORT_VARIABLE, chosen, kernel_migrates, reuse_port
 from tests.network_namespace import run_isolated
 
 
@@ -41,6 +41,11 @@ def test_by_default_each_worker_listens_alone_only_where_the_kernel_migrates(
 def test_the_setting_decides_whatever_the_kernel_does(value: str, expected: bool) -> None:
     for migrates in (True, False, None):
         assert reuse_port({REUSE_PORT_VARIABLE: value}, migrates) is expected
+
+
+def test_the_setting_is_read_as_written_with_unset_or_blank_as_auto() -> None:
+    assert chosen({}) == chosen({REUSE_PORT_VARIABLE: "  "}) == chosen({REUSE_PORT_VARIABLE: "Auto"}) == AUTO
+    assert chosen({REUSE_PORT_VARIABLE: " On "}) == "on"
 
 
 def test_anything_else_is_refused_with_the_values_allowed() -> None:

@@ -192,6 +192,9 @@ def test_a_socket_per_worker_is_refused_where_a_stopping_worker_would_drop_conne
 def test_production_workers_that_could_spread_connections_safely_are_told_how() -> None:
     advice = preflight.check_reuse_port(production(), workers=5, migrates=False)
     assert found(advice) == {"web-reuse-port-off": "warning"}
+    # Written out, the default is the default.
+    assert found(preflight.check_reuse_port(production(WEB_REUSE_PORT="auto"), workers=5,
+                                            migrates=False)) == {"web-reuse-port-off": "warning"}
     assert "deploy/sysctl" in str(advice[0])
     # Nothing to say: the kernel migrates (auto turns it on), one worker, not Linux, a laptop,
     # or the operator chose one shared socket.

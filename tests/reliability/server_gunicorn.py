@@ -109,6 +109,21 @@ def run_intake(env: Mapping[str, str], *args: str) -> subprocess.CompletedProces
                           timeout=COMMAND_SECONDS, check=False)
 
 
+def migrated_sqlite_env(directory: Path, **extra: str) -> dict[str, str]:
+    """The environment of a deployed server on a SQLite file in ``directory``, migrated
+    (``intake db upgrade``, as the deploy runs it first), on a free port of 127.0.0.1; one
+    worker of two threads unless ``extra`` says otherwise."""
+    env = server_env({
+        "INTAKE_ENV": "development", "DATABASE_URL": f"sqlite:///{directory / 'intake.sqlite3'}",
+        "INTAKE_INSTANCE_PATH": str(directory / "instance"), "LOG_FORMAT": "json",
+        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"), "BIND_HOST": "127.0.0.1",
+        "PORT": str(free_port()), "WEB_CONCURRENCY": "1", "WEB_THREADS": "2",
+    }, **extra)
+    migrated = run_intake(env, "db", "upgrade")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    return env
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
