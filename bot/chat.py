@@ -22,17 +22,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.commands import CommandKind, recognise
+from bot.commands import Command, CommandKind, recognise
 from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from intake.bootstrap import Runtime
 from intake.contributors import (
+    LAST_SEEN_RESOLUTION,
     address_for,
     contributor_for,
     find_address,
@@ -172,12 +173,30 @@ _OPEN_CONVERSATION = insert(_CONVERSATIONS).values(
 ).returning(_CONVERSATIONS.c.id)
 # A reply to a question (most turns) reads its open conversation and its sender's address in one
 # query, one round trip fewer than two; only the conversation's row is locked (on PostgreSQL).
-_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
+_READ_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
     ContactAddress, and_(ContactAddress.channel == Conversation.channel,
                          ContactAddress.address_hash == Conversation.address_hash)).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
-    Conversation.status == ConversationStatus.OPEN).with_for_update(of=Conversation)
+    Conversation.status == ConversationStatus.OPEN)
+_OPEN_CONVERSATION_WITH_ADDRESS = _READ_OPEN_CONVERSATION_WITH_ADDRESS.with_for_update(
+    of=Conversation)
+# On PostgreSQL a plain reply writes its conversation, settles its message and claims its turn
+# in one statement that commits itself (``_decide_reply``): one round trip where a transaction
+# took five (BEGIN, three writes, COMMIT). Nothing is written unless the conversation is still
+# at the version the turn read; a racing copy's turn fails on the unique message id.
+_WRITTEN = _WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written")
+_SETTLED = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"),
+                                exists(select(_WRITTEN.c.id))).values(
+    state=bindparam("inbound_state"), error=bindparam("error"),
+    processed_at=bindparam("now")).cte("settled")
+_WRITE_REPLY = insert(_TURNS).from_select(
+    ["inbound_message_id", "conversation_id", "replies", "created_at", "answered_at"],
+    select(bindparam("inbound_id", type_=_TURNS.c.inbound_message_id.type), _WRITTEN.c.id,
+           bindparam("replies", type_=_TURNS.c.replies.type),
+           bindparam("now", type_=_TURNS.c.created_at.type),
+           bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(
+    _SETTLED).returning(_TURNS.c.id)
 
 
 class ChatService:
@@ -296,6 +315,9 @@ class ChatService:
         same conversation that wrote in between (SQLite) makes this one's update miss the
         version it read, and ``handle`` tries again. The explicit flushes below (a conversation
         opened or closed) write early: a conversation's first and last turns."""
+        if fresh and self._one_statement is not self.runtime.sessions and (
+                decided := self._decide_reply(inbound_id, message)) is not None:
+            return decided
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
         with self.runtime.sessions.begin() as session, session.no_autoflush:
@@ -335,30 +357,8 @@ class ChatService:
                 inbound.state, inbound.error = InboundState.IGNORED, "attachment without text"
                 decision.replies.append(self.script.prompt(decision.language, "media"))
             else:
-                engine = self.engine(session, now, multi_part=message.multi_part_text,
-                                     max_text_length=message.max_text_length)
-                if command is not None and command.language:  # switch language, ask again
-                    outcome = (engine.repeat(replace(state, language=command.language,
-                                                     language_chosen=True))
-                               if state else engine.greet(command.language))
-                else:
-                    outcome = engine.answer(state, message.text) if state else engine.begin(
-                        message.text, message.language_hint)
-                signpost = bool(flags) and not outcome.state.signposted
-                if signpost:
-                    outcome = replace(outcome, state=replace(outcome.state, signposted=True))
-                conversation = self._save(session, conversation, address, outcome, now)
-                decision.language = outcome.state.language
-                if signpost:
-                    self._signpost(session, decision, flags, message.channel, inbound_id, now,
-                                   ("conversation", conversation.id))
-                decision.replies.extend(outcome.replies)
-                decision.choices = engine.choices(outcome.state)
-                if outcome.finished:
-                    self._close(decision, conversation, address, ConversationStatus.COMPLETED, now)
-                    decision.thank = conversation.id
-                if message.media:
-                    decision.replies.append(self.script.prompt(decision.language, "media"))
+                conversation = self._converse(session, message, command, flags, state,
+                                              conversation, address, inbound_id, decision, now)
             connection = session.connection()
             if conversation is not None:
                 self._write_conversation(session, connection, conversation)
@@ -372,6 +372,79 @@ class ChatService:
                 "replies": list(decision.replies), "now": now,
                 "answered_at": None if decision.thank else now})
         self.intake.settled(message.channel, inbound.before, inbound.state)
+        return decision
+
+    def _converse(self, session: Session, message: ChatMessage, command: Command | None,
+                  flags: tuple[str, ...], state: ChatState | None,
+                  conversation: Conversation | None, address: ContactAddress, inbound_id: int,
+                  decision: _Decision, now: datetime) -> Conversation:
+        """Run the engine on the message: the conversation's next state and replies, in
+        ``decision``. Writes only for a conversation's first turn and for signposting (``flags``);
+        closing a finished conversation is written with the turn."""
+        engine = self.engine(session, now, multi_part=message.multi_part_text,
+                             max_text_length=message.max_text_length)
+        if command is not None and command.language:  # switch language, ask again
+            outcome = (engine.repeat(replace(state, language=command.language,
+                                             language_chosen=True))
+                       if state else engine.greet(command.language))
+        else:
+            outcome = engine.answer(state, message.text) if state else engine.begin(
+                message.text, message.language_hint)
+        signpost = bool(flags) and not outcome.state.signposted
+        if signpost:
+            outcome = replace(outcome, state=replace(outcome.state, signposted=True))
+        conversation = self._save(session, conversation, address, outcome, now)
+        decision.language = outcome.state.language
+        if signpost:
+            self._signpost(session, decision, flags, message.channel, inbound_id, now,
+                           ("conversation", conversation.id))
+        decision.replies.extend(outcome.replies)
+        decision.choices = engine.choices(outcome.state)
+        if outcome.finished:
+            self._close(decision, conversation, address, ConversationStatus.COMPLETED, now)
+            decision.thank = conversation.id
+        if message.media:
+            decision.replies.append(self.script.prompt(decision.language, "media"))
+        return conversation
+
+    def _decide_reply(self, inbound_id: int, message: ChatMessage) -> _Decision | None:
+        """``_decide`` for a plain reply to a question on PostgreSQL (most turns): read the
+        conversation and address in a statement that commits itself, run the engine, and write
+        the turn as one statement (``_WRITE_REPLY``): three round trips to the database where
+        the transaction took seven. None, having written nothing, for any other turn (a new
+        person, a command, anything to signpost or record, a conversation gone idle): those go
+        the transaction's way. The row is not locked while the engine runs; a turn of the same
+        conversation that wrote meanwhile makes the write miss the version read, and ``handle``
+        tries again, as on SQLite."""
+        now, channel = self.clock(), message.channel
+        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
+        with self._one_statement() as session, session.no_autoflush:
+            found = session.execute(_READ_OPEN_CONVERSATION_WITH_ADDRESS, {
+                "channel": channel, "address_hash": self.intake.vault.lookup_hash(
+                    channel, normalise_address(channel, message.sender))}).first()
+            if found is None or message.restart or message.media or not message.text.strip():
+                return None
+            conversation, address = found
+            if (address.opted_out_at is not None or now - address.last_seen_at >= LAST_SEEN_RESOLUTION
+                    or conversation.last_activity_at + idle <= now):
+                return None
+            if self.risks(message.text) or recognise(message.text, self.script, False):
+                return None
+            state = ChatState.from_json(conversation.state)
+            decision = _Decision(language=state.language)
+            self._converse(session, message, None, (), state, conversation, address,
+                           inbound_id, decision, now)
+            written = session.connection().execute(_WRITE_REPLY, {
+                "conversation_id": conversation.id, "read_version": conversation.version,
+                "state": conversation.state, "last_activity_at": conversation.last_activity_at,
+                "status": conversation.status, "closed_at": conversation.closed_at,
+                "inbound_id": inbound_id, "inbound_state": InboundState.CONVERSATION,
+                "error": None, "now": now, "replies": list(decision.replies),
+                "answered_at": None if decision.thank else now})
+            if written.first() is None:
+                raise StaleDataError(f"conversation {conversation.id} was written by another "
+                                     f"turn after this one read version {conversation.version}")
+        self.intake.settled(channel, InboundState.RECEIVED, InboundState.CONVERSATION)
         return decision
 
     @staticmethod

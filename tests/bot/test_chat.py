@@ -4,6 +4,7 @@ conversation (finished, stopped or abandoned) kept as exactly one feedback item.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,6 +16,7 @@ import sqlalchemy
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.chat import ChatMessage, ChatReply, ChatService
 from bot.script import load_script
@@ -205,20 +207,86 @@ def writes_and_flushes(runtime: Runtime, phone: Phone, text: str) -> tuple[list[
             assert phone.send(text).replies
     finally:
         event.remove(Session, "before_flush", flushing)
-    return [s.split(" SET ")[0].split(" (")[0] for s, _ in sent
-            if s.startswith(("INSERT", "UPDATE"))], len(flushes)
+    return [written(s) for s, _ in sent if s.startswith(("INSERT", "UPDATE", "WITH"))
+            ], len(flushes)
 
 
-def test_a_reply_is_written_without_the_orms_flush(runtime: Runtime, phone: Phone) -> None:
+def written(statement: str) -> str:
+    """What a statement writes: "UPDATE table", "INSERT INTO table", or for one with
+    data-modifying WITH clauses each of its writes in order, joined by " + "."""
+    return " + ".join(re.findall(r"\b(UPDATE \w+|INSERT INTO \w+)", statement))
+
+
+def test_a_reply_is_written_without_the_orms_flush(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
     """A reply to a question (most turns) writes its conversation, its message and its turn as
-    three prebuilt statements: the ORM's unit of work cost about a tenth of a turn."""
+    prebuilt statements: the ORM's unit of work cost about a tenth of a turn. On PostgreSQL the
+    three are one statement."""
     phone.send(GP_FEEDBACK)
     writes, flushes = writes_and_flushes(runtime, phone, "YES")
-    assert writes == ["INSERT INTO inbound_message", "UPDATE conversation",
-                      "UPDATE inbound_message", "INSERT INTO conversation_turn"]
+    turn = ["UPDATE conversation", "UPDATE inbound_message", "INSERT INTO conversation_turn"]
+    assert writes == ["INSERT INTO inbound_message", *(
+        [" + ".join(turn)] if engine.dialect.name == "postgresql" else turn)]
     assert flushes == 0
     (conversation,) = conversations(runtime)
     assert (conversation.state["step"], conversation.version) == ("rating", 2)
+    assert inbound_states(runtime, phone.sent) == ["conversation", "conversation"]
+    with runtime.sessions() as session:
+        last = session.scalars(select(ConversationTurn).order_by(ConversationTurn.id.desc())).first()
+    assert last is not None and (last.conversation_id, last.answered_at) == (conversation.id, FIXED_NOW)
+    assert last.replies == [ask("rating")]
+
+
+def test_on_postgresql_a_reply_costs_three_statements_and_no_transaction(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
+    """Store the message, read the conversation with its address, write the turn: each
+    statement commits itself (no BEGIN, no COMMIT), where a transaction took seven round trips.
+    A finishing reply is written the same way, before its feedback is stored."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no round trips to save, nor data-modifying WITH clauses")
+    for text in (GP_FEEDBACK, "YES", "2", "SKIP"):
+        phone.send(text)
+    for text in ("1", "NO"):   # the contact question; then the conversation ends
+        with statements_sent(engine) as sent:
+            phone.send(text)
+        turn = [(s.split()[0], level) for s, level in sent][:3]
+        assert turn == [("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"),
+                        ("WITH", "AUTOCOMMIT")], sent
+    assert only_feedback(runtime).fft_rating == "good"
+    (conversation,) = conversations(runtime)
+    assert (conversation.status, conversation.closed_at) == ("completed", FIXED_NOW)
+
+
+def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
+        runtime: Runtime, chat: ChatService, phone: Phone, engine: Engine) -> None:
+    """The turn's one statement writes only if the conversation is still at the version it
+    read: if another turn wrote in between, neither the message is settled nor the turn
+    claimed, and the turn is tried again (in a transaction, as any retry)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the one-statement reply is PostgreSQL's")
+    phone.send(GP_FEEDBACK)
+    message = ChatMessage(channel="sms", provider_message_id="SM-moved-on", sender=SENDER,
+                          text="YES")
+    inbound_id, _ = runtime.intake.receive(message.to_incoming())
+
+    def another_turn_writes() -> None:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.update(Conversation).values(
+                version=Conversation.version + 1))
+
+    interrupted_by(chat, another_turn_writes)
+    with pytest.raises(StaleDataError):
+        chat._decide_reply(inbound_id, message)
+    assert inbound_states(runtime, ["SM-moved-on"]) == ["received"]
+    with runtime.sessions() as session:
+        assert session.scalar(select(ConversationTurn).where(
+            ConversationTurn.inbound_message_id == inbound_id)) is None
+    (conversation,) = conversations(runtime)
+    assert (conversation.state["step"], conversation.version) == ("confirm-service", 2)
+    # handle() tries again and answers it.
+    chat.engine = ChatService.engine.__get__(chat)  # type: ignore[method-assign]
+    assert chat.handle(message).replies == (ask("rating"),)
+    assert inbound_states(runtime, ["SM-moved-on"]) == ["conversation"]
 
 
 def test_a_new_persons_first_turn_is_written_without_the_orms_flush(
