@@ -22,10 +22,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, exists, insert, inspect, select, update
+from sqlalchemy import (
+    CTE,
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.commands import Command, CommandKind, recognise
 from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
@@ -173,30 +184,48 @@ _OPEN_CONVERSATION = insert(_CONVERSATIONS).values(
 ).returning(_CONVERSATIONS.c.id)
 # A reply to a question (most turns) reads its open conversation and its sender's address in one
 # query, one round trip fewer than two; only the conversation's row is locked (on PostgreSQL).
-_READ_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
+_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
     ContactAddress, and_(ContactAddress.channel == Conversation.channel,
                          ContactAddress.address_hash == Conversation.address_hash)).where(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
-    Conversation.status == ConversationStatus.OPEN)
-_OPEN_CONVERSATION_WITH_ADDRESS = _READ_OPEN_CONVERSATION_WITH_ADDRESS.with_for_update(
-    of=Conversation)
-# On PostgreSQL a plain reply writes its conversation, settles its message and claims its turn
-# in one statement that commits itself (``_decide_reply``): one round trip where a transaction
-# took five (BEGIN, three writes, COMMIT). Nothing is written unless the conversation is still
-# at the version the turn read; a racing copy's turn fails on the unique message id.
-_WRITTEN = _WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written")
-_SETTLED = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"),
-                                exists(select(_WRITTEN.c.id))).values(
-    state=bindparam("inbound_state"), error=bindparam("error"),
-    processed_at=bindparam("now")).cte("settled")
-_WRITE_REPLY = insert(_TURNS).from_select(
-    ["inbound_message_id", "conversation_id", "replies", "created_at", "answered_at"],
-    select(bindparam("inbound_id", type_=_TURNS.c.inbound_message_id.type), _WRITTEN.c.id,
-           bindparam("replies", type_=_TURNS.c.replies.type),
-           bindparam("now", type_=_TURNS.c.created_at.type),
-           bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(
-    _SETTLED).returning(_TURNS.c.id)
+    Conversation.status == ConversationStatus.OPEN).with_for_update(of=Conversation)
+# A turn that takes no transaction (``_decide_in_one_statement``) reads the sender's address
+# with their open conversation, if any, in a statement that commits itself.
+_ADDRESS_WITH_OPEN_CONVERSATION = select(ContactAddress, Conversation).outerjoin(
+    Conversation, and_(Conversation.channel == ContactAddress.channel,
+                       Conversation.address_hash == ContactAddress.address_hash,
+                       Conversation.status == ConversationStatus.OPEN)).where(
+    ContactAddress.channel == bindparam("channel"),
+    ContactAddress.address_hash == bindparam("address_hash"))
+
+
+def _turn_written_with(written: CTE) -> ReturningInsert[tuple[int]]:
+    """One statement that commits a turn on PostgreSQL: ``written`` (the conversation's row,
+    updated or inserted, RETURNING its id), the message settled and the turn claimed, each only
+    if ``written`` wrote a row. One round trip where a transaction took five or more (BEGIN,
+    each write, COMMIT). A racing copy's turn fails on the unique message id, and a racing
+    first message's conversation on the one open conversation per address."""
+    settled = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"),
+                                   exists(select(written.c.id))).values(
+        state=bindparam("inbound_state"), error=bindparam("error"),
+        processed_at=bindparam("now")).cte("settled")
+    return insert(_TURNS).from_select(
+        ["inbound_message_id", "conversation_id", "replies", "created_at", "answered_at"],
+        select(bindparam("inbound_id", type_=_TURNS.c.inbound_message_id.type), written.c.id,
+               bindparam("replies", type_=_TURNS.c.replies.type),
+               bindparam("now", type_=_TURNS.c.created_at.type),
+               bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(
+        settled).returning(_TURNS.c.id)
+
+
+# A reply writes only if its conversation is still at the version the turn read.
+_WRITE_REPLY = _turn_written_with(
+    _WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written"))
+# (Its channel is bound by another name: an UPDATE in the statement would set the column of
+# its own table that a parameter is named after, and the message has a channel too.)
+_WRITE_FIRST_REPLY = _turn_written_with(_OPEN_CONVERSATION.values(
+    channel=bindparam("conversation_channel")).cte("written"))
 
 
 class ChatService:
@@ -316,7 +345,7 @@ class ChatService:
         version it read, and ``handle`` tries again. The explicit flushes below (a conversation
         opened or closed) write early: a conversation's first and last turns."""
         if fresh and self._one_statement is not self.runtime.sessions and (
-                decided := self._decide_reply(inbound_id, message)) is not None:
+                decided := self._decide_in_one_statement(inbound_id, message)) is not None:
             return decided
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
@@ -407,40 +436,54 @@ class ChatService:
             decision.replies.append(self.script.prompt(decision.language, "media"))
         return conversation
 
-    def _decide_reply(self, inbound_id: int, message: ChatMessage) -> _Decision | None:
-        """``_decide`` for a plain reply to a question on PostgreSQL (most turns): read the
-        conversation and address in a statement that commits itself, run the engine, and write
-        the turn as one statement (``_WRITE_REPLY``): three round trips to the database where
-        the transaction took seven. None, having written nothing, for any other turn (a new
-        person, a command, anything to signpost or record, a conversation gone idle): those go
-        the transaction's way. The row is not locked while the engine runs; a turn of the same
-        conversation that wrote meanwhile makes the write miss the version read, and ``handle``
-        tries again, as on SQLite."""
+    def _decide_in_one_statement(self, inbound_id: int, message: ChatMessage
+                                 ) -> _Decision | None:
+        """``_decide`` for the commonest turns on PostgreSQL, a reply to a question and a known
+        person's first message: read the address and any open conversation in a statement that
+        commits itself, run the engine, and write the turn as one statement
+        (``_turn_written_with``): three round trips to the database where the transaction took
+        seven or more. None, having written nothing, for any other turn (a new person, a
+        command, anything to signpost or record, a conversation gone idle or finished at once):
+        those go the transaction's way. No row is locked while the engine runs: a turn of the
+        same conversation that wrote meanwhile makes the write miss the version read (or, for a
+        first message, the one open conversation per address), and ``handle`` tries again, as
+        on SQLite."""
         now, channel = self.clock(), message.channel
         idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
         with self._one_statement() as session, session.no_autoflush:
-            found = session.execute(_READ_OPEN_CONVERSATION_WITH_ADDRESS, {
+            found = session.execute(_ADDRESS_WITH_OPEN_CONVERSATION, {
                 "channel": channel, "address_hash": self.intake.vault.lookup_hash(
                     channel, normalise_address(channel, message.sender))}).first()
             if found is None or message.restart or message.media or not message.text.strip():
                 return None
-            conversation, address = found
-            if (address.opted_out_at is not None or now - address.last_seen_at >= LAST_SEEN_RESOLUTION
-                    or conversation.last_activity_at + idle <= now):
+            address, conversation = found
+            if address.opted_out_at is not None or now - address.last_seen_at >= LAST_SEEN_RESOLUTION:
+                return None  # the address has something to write
+            if conversation is not None and conversation.last_activity_at + idle <= now:
                 return None
             if self.risks(message.text) or recognise(message.text, self.script, False):
                 return None
-            state = ChatState.from_json(conversation.state)
-            decision = _Decision(language=state.language)
-            self._converse(session, message, None, (), state, conversation, address,
-                           inbound_id, decision, now)
-            written = session.connection().execute(_WRITE_REPLY, {
+            state = ChatState.from_json(conversation.state) if conversation else None
+            decision = _Decision(language=state.language if state else self.script.default_language)
+            # A first message's conversation is made here, and inserted with its turn.
+            opening = conversation is None
+            conversation = self._converse(session, message, None, (), state, conversation or Conversation(
+                channel=channel, address_hash=address.address_hash,
+                contributor_id=address.contributor_id, status=ConversationStatus.OPEN,
+                started_at=now, closed_at=None, version=1), address, inbound_id, decision, now)
+            if opening and decision.endings:
+                return None  # a conversation over at its first message is rare: no shortcut
+            values = {"state": conversation.state, "last_activity_at": conversation.last_activity_at,
+                      "status": conversation.status, "inbound_id": inbound_id,
+                      "inbound_state": InboundState.CONVERSATION, "error": None, "now": now,
+                      "replies": list(decision.replies),
+                      "answered_at": None if decision.thank else now}
+            written = session.connection().execute(_WRITE_FIRST_REPLY, values | {
+                "conversation_channel": channel, "address_hash": address.address_hash,
+                "contributor_id": address.contributor_id, "started_at": now, "version": 1,
+            }) if opening else session.connection().execute(_WRITE_REPLY, values | {
                 "conversation_id": conversation.id, "read_version": conversation.version,
-                "state": conversation.state, "last_activity_at": conversation.last_activity_at,
-                "status": conversation.status, "closed_at": conversation.closed_at,
-                "inbound_id": inbound_id, "inbound_state": InboundState.CONVERSATION,
-                "error": None, "now": now, "replies": list(decision.replies),
-                "answered_at": None if decision.thank else now})
+                "closed_at": conversation.closed_at})
             if written.first() is None:
                 raise StaleDataError(f"conversation {conversation.id} was written by another "
                                      f"turn after this one read version {conversation.version}")

@@ -217,6 +217,13 @@ def written(statement: str) -> str:
     return " + ".join(re.findall(r"\b(UPDATE \w+|INSERT INTO \w+)", statement))
 
 
+def set_columns(statement: str, table: str) -> list[str]:
+    """The columns an UPDATE of ``table`` within ``statement`` sets."""
+    found = re.search(rf"UPDATE {table} SET (.*?) WHERE", statement)
+    assert found, statement
+    return [assignment.split("=")[0] for assignment in found.group(1).split(", ")]
+
+
 def test_a_reply_is_written_without_the_orms_flush(
         runtime: Runtime, phone: Phone, engine: Engine) -> None:
     """A reply to a question (most turns) writes its conversation, its message and its turn as
@@ -252,9 +259,66 @@ def test_on_postgresql_a_reply_costs_three_statements_and_no_transaction(
         turn = [(s.split()[0], level) for s, level in sent][:3]
         assert turn == [("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"),
                         ("WITH", "AUTOCOMMIT")], sent
+        assert set_columns(sent[2][0], "conversation") == [
+            "status", "state", "last_activity_at", "closed_at", "version"]
+        assert set_columns(sent[2][0], "inbound_message") == ["state", "error", "processed_at"]
     assert only_feedback(runtime).fft_rating == "good"
     (conversation,) = conversations(runtime)
     assert (conversation.status, conversation.closed_at) == ("completed", FIXED_NOW)
+
+
+def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
+    """A first message from a number we know writes its conversation, message and turn as
+    prebuilt statements, on PostgreSQL as one statement that commits itself; the conversation
+    holds what a new person's first turn would, and the next reply finds it."""
+    for text in (GP_FEEDBACK, "STOP", "START"):
+        phone.send(text)
+    (stopped,) = conversations(runtime)
+    with statements_sent(engine) as sent:
+        assert phone.send(GP_FEEDBACK).replies == ("Is this about GP? Reply YES or NO.",)
+    writes = [written(s) for s, _ in sent if s.startswith(("INSERT", "UPDATE", "WITH"))]
+    turn = ["INSERT INTO conversation", "UPDATE inbound_message", "INSERT INTO conversation_turn"]
+    if engine.dialect.name == "postgresql":
+        assert writes == ["INSERT INTO inbound_message", " + ".join(turn)]
+        assert {level for _, level in sent} == {"AUTOCOMMIT"}
+        assert len(sent) == 3
+        # Only what the turn settles: no parameter of the conversation's is taken for a column
+        # of the message's that has the same name (its channel).
+        assert set_columns(sent[-1][0], "inbound_message") == ["state", "error", "processed_at"]
+    else:
+        assert writes == ["INSERT INTO inbound_message", *turn]
+    _, opened = conversations(runtime)
+    assert (opened.contributor_id, opened.address_hash) == (stopped.contributor_id,
+                                                            stopped.address_hash)
+    assert (opened.status, opened.version, opened.closed_at, opened.feedback_id) == (
+        "open", 1, None, None)
+    assert (opened.started_at, opened.last_activity_at) == (FIXED_NOW, FIXED_NOW)
+    assert opened.state["texts"] == [GP_FEEDBACK]
+    assert inbound_states(runtime, phone.sent[-1:]) == ["conversation"]
+    assert phone.send("YES").replies == (ask("rating"),)
+    _, opened = conversations(runtime)
+    assert (opened.state["step"], opened.version) == ("rating", 2)
+
+
+def test_two_first_messages_from_a_known_number_at_once_open_one_conversation(
+        runtime: Runtime, chat: ChatService, phone: Phone) -> None:
+    """Both read that the person has no open conversation. The other message (sent while the
+    first runs its engine) opens it; the first's insert then fails on the one open conversation
+    per address, and it tries again and is answered as the next message of that conversation."""
+    for text in (GP_FEEDBACK, "STOP", "START"):
+        phone.send(text)
+    answered: list[ChatReply] = []
+    other = interrupted_by(chat, lambda: answered.append(phone.send("YES")))
+    first = phone.send(GP_FEEDBACK)
+    other[0].join(timeout=30)
+    assert not other[0].is_alive()
+    assert [c.status for c in conversations(runtime)] == ["stopped", "open"]
+    in_order = Phone(chat, OTHER_SENDER)
+    assert [answered[0].replies, first.replies] == [in_order.send("YES").replies,
+                                                    in_order.send(GP_FEEDBACK).replies]
+    assert open_state(runtime, phone.sender) == open_state(runtime, OTHER_SENDER)
+    assert inbound_states(runtime, phone.sent[-2:]) == ["conversation", "conversation"]
 
 
 def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
@@ -276,7 +340,7 @@ def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
 
     interrupted_by(chat, another_turn_writes)
     with pytest.raises(StaleDataError):
-        chat._decide_reply(inbound_id, message)
+        chat._decide_in_one_statement(inbound_id, message)
     assert inbound_states(runtime, ["SM-moved-on"]) == ["received"]
     with runtime.sessions() as session:
         assert session.scalar(select(ConversationTurn).where(
@@ -382,7 +446,8 @@ def test_the_finishing_turn_reads_its_conversation_once_and_records_the_thanks_i
     seen = statements_during(runtime, lambda: sent.append(phone.send("NO")))
     last = sent[0]
     assert last.reference == only_feedback(runtime).reference
-    assert len([s for s, _ in seen if s.startswith("SELECT") and "FROM conversation " in s]) == 1
+    assert len([s for s, _ in seen if s.startswith("SELECT")
+                and re.search(r"\b(FROM|JOIN) conversation\b", s)]) == 1
     thanks = [level for s, level in seen if s.startswith("UPDATE conversation_turn")]
     assert thanks == ["AUTOCOMMIT" if runtime.engine.dialect.name == "postgresql" else None]
     with runtime.engine.connect() as other:
