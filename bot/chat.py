@@ -23,25 +23,33 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    CTE,
     Connection,
     and_,
-    bindparam,
-    exists,
-    insert,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.commands import Command, CommandKind, recognise
 from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
+from bot.turn_statements import (
+    ADDRESS_WITH_OPEN_CONVERSATION,
+    ANSWER_TURN,
+    INBOUND_STATE,
+    OPEN_CONVERSATION,
+    OPEN_CONVERSATION_WITH_ADDRESS,
+    SETTLE_INBOUND,
+    THANK_TURN,
+    TURN_ID_OF_MESSAGE,
+    TURN_OF_MESSAGE,
+    WRITE_CONVERSATION,
+    WRITE_FIRST_REPLY,
+    WRITE_REPLY,
+)
 from intake.bootstrap import Runtime
 from intake.contributors import (
     LAST_SEEN_RESOLUTION,
@@ -64,8 +72,6 @@ from intake.storage.models import (
     ContactAddress,
     Conversation,
     ConversationStatus,
-    ConversationTurn,
-    InboundMessage,
     InboundState,
 )
 
@@ -141,91 +147,11 @@ class _Decision:
 
 @dataclass
 class _InboundOutcome:
-    """What a turn makes of its inbound message, written with the turn (``_SETTLE_INBOUND``)."""
+    """What a turn makes of its inbound message, written with the turn (``SETTLE_INBOUND``)."""
 
     before: InboundState                 # its state when the turn began
     state: InboundState = InboundState.CONVERSATION
     error: str | None = None
-
-
-# The statements every turn runs, built once: building one per call (coercing its values,
-# computing its cache key) was a tenth of a turn's CPU. Those that write are built on the tables,
-# not the mapped classes: the ORM's path for a statement on a class cost ~70 µs more a run.
-_TURNS, _CONVERSATIONS, _INBOX = (ConversationTurn.__table__, Conversation.__table__,
-                                  InboundMessage.__table__)
-_OF_MESSAGE = _TURNS.c.inbound_message_id == bindparam("inbound_id")
-_TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
-_TURN_ID_OF_MESSAGE = select(_TURNS.c.id).where(_OF_MESSAGE)
-# The turn is claimed and answered by one INSERT: a racing copy's fails on the unique message id.
-_ANSWER_TURN = insert(_TURNS).values(
-    inbound_message_id=bindparam("inbound_id"), conversation_id=bindparam("conversation_id"),
-    replies=bindparam("replies"), created_at=bindparam("now"),
-    answered_at=bindparam("answered_at"))
-_THANK_TURN = update(_TURNS).where(_OF_MESSAGE).values(replies=bindparam("replies"),
-                                                       answered_at=bindparam("answered_at"))
-# The turn's own writes to what it read, as the ORM's flush would write them but without its
-# unit of work (half a millisecond of a turn's ~5): the conversation names the version the turn
-# read, so a turn of the same conversation that wrote since (SQLite) makes this one try again.
-_WRITE_CONVERSATION = update(_CONVERSATIONS).where(
-    _CONVERSATIONS.c.id == bindparam("conversation_id"),
-    _CONVERSATIONS.c.version == bindparam("read_version")).values(
-    state=bindparam("state"), last_activity_at=bindparam("last_activity_at"),
-    status=bindparam("status"), closed_at=bindparam("closed_at"),
-    version=bindparam("read_version") + 1)
-_SETTLE_INBOUND = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id")).values(
-    state=bindparam("state"), error=bindparam("error"), processed_at=bindparam("now"))
-_INBOUND_STATE = select(_INBOX.c.state).where(_INBOX.c.id == bindparam("inbound_id"))
-# A conversation's first turn inserts it at once, for the id its turn and any signposting name.
-_OPEN_CONVERSATION = insert(_CONVERSATIONS).values(
-    channel=bindparam("channel"), address_hash=bindparam("address_hash"),
-    contributor_id=bindparam("contributor_id"), status=bindparam("status"),
-    state=bindparam("state"), started_at=bindparam("started_at"),
-    last_activity_at=bindparam("last_activity_at"), version=bindparam("version"),
-).returning(_CONVERSATIONS.c.id)
-# A reply to a question (most turns) reads its open conversation and its sender's address in one
-# query, one round trip fewer than two; only the conversation's row is locked (on PostgreSQL).
-_OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
-    ContactAddress, and_(ContactAddress.channel == Conversation.channel,
-                         ContactAddress.address_hash == Conversation.address_hash)).where(
-    Conversation.channel == bindparam("channel"),
-    Conversation.address_hash == bindparam("address_hash"),
-    Conversation.status == ConversationStatus.OPEN).with_for_update(of=Conversation)
-# A turn that takes no transaction (``_decide_in_one_statement``) reads the sender's address
-# with their open conversation, if any, in a statement that commits itself.
-_ADDRESS_WITH_OPEN_CONVERSATION = select(ContactAddress, Conversation).outerjoin(
-    Conversation, and_(Conversation.channel == ContactAddress.channel,
-                       Conversation.address_hash == ContactAddress.address_hash,
-                       Conversation.status == ConversationStatus.OPEN)).where(
-    ContactAddress.channel == bindparam("channel"),
-    ContactAddress.address_hash == bindparam("address_hash"))
-
-
-def _turn_written_with(written: CTE) -> ReturningInsert[tuple[int]]:
-    """One statement that commits a turn on PostgreSQL: ``written`` (the conversation's row,
-    updated or inserted, RETURNING its id), the message settled and the turn claimed, each only
-    if ``written`` wrote a row. One round trip where a transaction took five or more (BEGIN,
-    each write, COMMIT). A racing copy's turn fails on the unique message id, and a racing
-    first message's conversation on the one open conversation per address."""
-    settled = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"),
-                                   exists(select(written.c.id))).values(
-        state=bindparam("inbound_state"), error=bindparam("error"),
-        processed_at=bindparam("now")).cte("settled")
-    return insert(_TURNS).from_select(
-        ["inbound_message_id", "conversation_id", "replies", "created_at", "answered_at"],
-        select(bindparam("inbound_id", type_=_TURNS.c.inbound_message_id.type), written.c.id,
-               bindparam("replies", type_=_TURNS.c.replies.type),
-               bindparam("now", type_=_TURNS.c.created_at.type),
-               bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(
-        settled).returning(_TURNS.c.id)
-
-
-# A reply writes only if its conversation is still at the version the turn read.
-_WRITE_REPLY = _turn_written_with(
-    _WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written"))
-# (Its channel is bound by another name: an UPDATE in the statement would set the column of
-# its own table that a parameter is named after, and the message has a channel too.)
-_WRITE_FIRST_REPLY = _turn_written_with(_OPEN_CONVERSATION.values(
-    channel=bindparam("conversation_channel")).cte("written"))
 
 
 class ChatService:
@@ -325,7 +251,7 @@ class ChatService:
         deadline = time.monotonic() + wait
         while True:
             with self._one_statement() as session:
-                turn = session.scalar(_TURN_OF_MESSAGE, {"inbound_id": inbound_id})
+                turn = session.scalar(TURN_OF_MESSAGE, {"inbound_id": inbound_id})
             if turn is not None and (turn.answered_at is not None or (wait and time.monotonic() >= deadline)):
                 return ChatReply(tuple(turn.replies), duplicate=True)
             if time.monotonic() >= deadline:
@@ -340,18 +266,19 @@ class ChatService:
 
         Everything is read, and the engine run, before the first write, so that on SQLite,
         where the first write takes the database's one write lock, a turn holds it only while
-        it writes; on PostgreSQL the conversation's row is locked as it is read. A turn of the
-        same conversation that wrote in between (SQLite) makes this one's update miss the
-        version it read, and ``handle`` tries again. The explicit flushes below (a conversation
-        opened or closed) write early: a conversation's first and last turns."""
+        it writes; on PostgreSQL the conversation's row is locked as it is read, except in the
+        commonest turns, which take no transaction (``_decide_in_one_statement``). A turn of the
+        same conversation that wrote in between makes this one's update miss the version it
+        read, and ``handle`` tries again. The explicit flushes below (a conversation opened or
+        closed) write early: a conversation's first and last turns."""
         if fresh and self._one_statement is not self.runtime.sessions and (
                 decided := self._decide_in_one_statement(inbound_id, message)) is not None:
             return decided
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
         with self.runtime.sessions.begin() as session, session.no_autoflush:
-            if not fresh and session.scalar(_TURN_ID_OF_MESSAGE,
-                                            {"inbound_id": inbound_id}) is not None:
+            if not fresh and session.scalar(TURN_ID_OF_MESSAGE,
+                                           {"inbound_id": inbound_id}) is not None:
                 return None
             address, conversation = self._open_conversation(session, message, now, decision)
             if message.restart and address.opted_out_at is not None:
@@ -391,11 +318,11 @@ class ChatService:
             connection = session.connection()
             if conversation is not None:
                 self._write_conversation(session, connection, conversation)
-            connection.execute(_SETTLE_INBOUND, {"inbound_id": inbound_id, "state": inbound.state,
-                                                 "error": inbound.error, "now": now})
+            connection.execute(SETTLE_INBOUND, {"inbound_id": inbound_id, "state": inbound.state,
+                                                "error": inbound.error, "now": now})
             # The claim: a racing copy's fails on the unique message id. Answered unless the
             # thanks, with its reference, completes it after the commit.
-            connection.execute(_ANSWER_TURN, {
+            connection.execute(ANSWER_TURN, {
                 "inbound_id": inbound_id,
                 "conversation_id": conversation.id if conversation else None,
                 "replies": list(decision.replies), "now": now,
@@ -441,64 +368,73 @@ class ChatService:
         """``_decide`` for the commonest turns on PostgreSQL, a reply to a question and a known
         person's first message: read the address and any open conversation in a statement that
         commits itself, run the engine, and write the turn as one statement
-        (``_turn_written_with``): three round trips to the database where the transaction took
-        seven or more. None, having written nothing, for any other turn (a new person, a
-        command, anything to signpost or record, a conversation gone idle or finished at once):
+        (``bot.turn_statements.turn_written_with``): three round trips to the database where
+        the transaction took seven or more. None, having written nothing, for any other turn:
         those go the transaction's way. No row is locked while the engine runs: a turn of the
         same conversation that wrote meanwhile makes the write miss the version read (or, for a
         first message, the one open conversation per address), and ``handle`` tries again, as
         on SQLite."""
         now, channel = self.clock(), message.channel
-        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
         with self._one_statement() as session, session.no_autoflush:
-            found = session.execute(_ADDRESS_WITH_OPEN_CONVERSATION, {
+            found = session.execute(ADDRESS_WITH_OPEN_CONVERSATION, {
                 "channel": channel, "address_hash": self.intake.vault.lookup_hash(
                     channel, normalise_address(channel, message.sender))}).first()
-            if found is None or message.restart or message.media or not message.text.strip():
+            if found is None or not self._writes_only_its_turn(message, *found, now):
                 return None
             address, conversation = found
-            if address.opted_out_at is not None or now - address.last_seen_at >= LAST_SEEN_RESOLUTION:
-                return None  # the address has something to write
-            if conversation is not None and conversation.last_activity_at + idle <= now:
-                return None
-            if self.risks(message.text) or recognise(message.text, self.script, False):
-                return None
             state = ChatState.from_json(conversation.state) if conversation else None
             decision = _Decision(language=state.language if state else self.script.default_language)
-            # A first message's conversation is made here, and inserted with its turn.
             opening = conversation is None
-            conversation = self._converse(session, message, None, (), state, conversation or Conversation(
-                channel=channel, address_hash=address.address_hash,
-                contributor_id=address.contributor_id, status=ConversationStatus.OPEN,
-                started_at=now, closed_at=None, version=1), address, inbound_id, decision, now)
+            if opening:  # made here, and inserted with its turn
+                conversation = Conversation(
+                    channel=channel, address_hash=address.address_hash,
+                    contributor_id=address.contributor_id, status=ConversationStatus.OPEN,
+                    started_at=now, closed_at=None, version=1)
+            self._converse(session, message, None, (), state, conversation, address,
+                           inbound_id, decision, now)
             if opening and decision.endings:
                 return None  # a conversation over at its first message is rare: no shortcut
-            values = {"state": conversation.state, "last_activity_at": conversation.last_activity_at,
-                      "status": conversation.status, "inbound_id": inbound_id,
-                      "inbound_state": InboundState.CONVERSATION, "error": None, "now": now,
-                      "replies": list(decision.replies),
+            values = {"state": conversation.state, "status": conversation.status,
+                      "last_activity_at": conversation.last_activity_at,
+                      "inbound_id": inbound_id, "inbound_state": InboundState.CONVERSATION,
+                      "error": None, "now": now, "replies": list(decision.replies),
                       "answered_at": None if decision.thank else now}
-            written = session.connection().execute(_WRITE_FIRST_REPLY, values | {
-                "conversation_channel": channel, "address_hash": address.address_hash,
-                "contributor_id": address.contributor_id, "started_at": now, "version": 1,
-            }) if opening else session.connection().execute(_WRITE_REPLY, values | {
-                "conversation_id": conversation.id, "read_version": conversation.version,
-                "closed_at": conversation.closed_at})
+            written = session.connection().execute(*(
+                (WRITE_FIRST_REPLY, values | {
+                    "conversation_channel": channel, "address_hash": address.address_hash,
+                    "contributor_id": address.contributor_id, "started_at": now, "version": 1})
+                if opening else (WRITE_REPLY, values | {
+                    "conversation_id": conversation.id, "read_version": conversation.version,
+                    "closed_at": conversation.closed_at})))
             if written.first() is None:
                 raise StaleDataError(f"conversation {conversation.id} was written by another "
                                      f"turn after this one read version {conversation.version}")
         self.intake.settled(channel, InboundState.RECEIVED, InboundState.CONVERSATION)
         return decision
 
+    def _writes_only_its_turn(self, message: ChatMessage, address: ContactAddress,
+                              conversation: Conversation | None, now: datetime) -> bool:
+        """Whether the turn will write nothing but its conversation, its message's state and
+        its turn: not a restart, an attachment or an empty message, no opt-out and no hour of
+        last contact to record on the address, no idle conversation to close, nothing to
+        signpost, no command."""
+        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
+        return not (
+            message.restart or message.media or not message.text.strip()
+            or address.opted_out_at is not None
+            or now - address.last_seen_at >= LAST_SEEN_RESOLUTION
+            or (conversation is not None and conversation.last_activity_at + idle <= now)
+            or self.risks(message.text) or recognise(message.text, self.script) is not None)
+
     @staticmethod
     def _write_conversation(session: Session, connection: Connection,
                             conversation: Conversation) -> None:
-        """Write what this turn changed in a conversation it read (``_WRITE_CONVERSATION``) and
+        """Write what this turn changed in a conversation it read (``WRITE_CONVERSATION``) and
         take it out of the session, whose flush would write it again. One written already (a
         conversation's first turn, or one closed before another opens) has nothing to write."""
         if not inspect(conversation).modified:
             return
-        written = connection.execute(_WRITE_CONVERSATION, {
+        written = connection.execute(WRITE_CONVERSATION, {
             "conversation_id": conversation.id, "read_version": conversation.version,
             "state": conversation.state, "last_activity_at": conversation.last_activity_at,
             "status": conversation.status, "closed_at": conversation.closed_at})
@@ -513,7 +449,7 @@ class ChatService:
         stored is known to be received without reading it back."""
         if fresh:
             return _InboundOutcome(InboundState.RECEIVED)
-        before = session.connection().scalar(_INBOUND_STATE, {"inbound_id": inbound_id})
+        before = session.connection().scalar(INBOUND_STATE, {"inbound_id": inbound_id})
         return _InboundOutcome(InboundState(before))
 
     def risks(self, text: str) -> tuple[str, ...]:
@@ -536,7 +472,7 @@ class ChatService:
         """The sender's address (created on first contact) and their open conversation, if it
         has not gone idle (one that has is closed, to be finalised)."""
         vault, channel = self.intake.vault, message.channel
-        found = session.execute(_OPEN_CONVERSATION_WITH_ADDRESS, {
+        found = session.execute(OPEN_CONVERSATION_WITH_ADDRESS, {
             "channel": channel, "address_hash": vault.lookup_hash(
                 channel, normalise_address(channel, message.sender))}).first()
         if found is None:  # a new person's racing first messages: ``handle`` tries again
@@ -568,7 +504,7 @@ class ChatService:
                   "state": outcome.state.to_json(), "started_at": now, "last_activity_at": now,
                   "version": 1}  # where the ORM's version counter starts
         return adopted(session, Conversation, {
-            "id": session.connection().execute(_OPEN_CONVERSATION, values).scalar_one(),
+            "id": session.connection().execute(OPEN_CONVERSATION, values).scalar_one(),
             "closed_at": None, "feedback_id": None, **values})
 
     def _command(self, session: Session, kind: CommandKind, address: ContactAddress,
@@ -608,7 +544,7 @@ class ChatService:
                            self.script.prompt(decision.language, "thanks", reference=reference)
                            if reference else self.script.prompt(decision.language, "closing"))
             with self._one_statement.begin() as session:
-                session.execute(_THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
+                session.execute(THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
                                               "answered_at": self.clock()})
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 

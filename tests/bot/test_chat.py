@@ -800,8 +800,10 @@ def sequential_state(chat: ChatService, sender: str, texts: tuple[str, ...]) -> 
 
 def interrupted_by(chat: ChatService, other_turn: Callable[[], object]) -> list[threading.Thread]:
     """Make the next turn run ``other_turn`` in another thread once it has read its conversation
-    (when it builds its engine), waiting up to a second for it: on SQLite the other turn writes
-    in between; on PostgreSQL it waits for this turn's row lock, and runs after it."""
+    (when it builds its engine), waiting up to a second for it: on SQLite, and on PostgreSQL in
+    a turn that takes no transaction (a reply, a known person's first message), the other turn
+    writes in between; in a PostgreSQL turn that locks its conversation's row, the other waits
+    for the lock, and runs after it."""
     build = chat.engine
     started: list[threading.Thread] = []
 
