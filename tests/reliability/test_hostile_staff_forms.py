@@ -163,6 +163,15 @@ def segment(value: object) -> str:
     return quote(str(value), safe="")
 
 
+def renamed_route(response: TestResponse) -> bool:
+    """Whether a value in the URL held a "/" ("%2F" as sent): the server decodes it before
+    routing, as WSGI does, so the request names another route: one that may not take POST (405,
+    as HTTP says), or, where the "/" made an empty segment, the same path with it merged (308,
+    Werkzeug's redirect). No harm done either way; found by Hypothesis in this test."""
+    raw = response.request.environ["RAW_URI"].split("?")[0]
+    return raw.count("/") != response.request.path.count("/")
+
+
 def path_value(good: object) -> st.SearchStrategy[str]:
     """A value in the URL: mostly the real one, sometimes hostile (quoted)."""
     return st.one_of(st.just(str(good)), st.just(str(good)), text.filter(bool)).map(segment)
@@ -250,7 +259,13 @@ class Staff:
         self.tally.add("server_errors", int(response.status_code >= 500))
         body, where = clean(response), f"POST {response.request.path}"
         assert response.status_code < 500, f"{where} answered {response.status_code}"
+        if renamed_route(response):
+            allowed = {*allowed, 308, 405}
         assert response.status_code in set(allowed), (where, response.status_code, body[:1000])
+        if response.status_code == 308:  # to the same path with its empty segments merged
+            location = urlsplit(response.headers["Location"])
+            assert location.netloc in ("", "localhost"), response.headers["Location"]
+            assert location.path.startswith("/staff") and "//" not in location.path
         if response.status_code == 400 and response.mimetype == "text/html":
             assert any(words in body for words in CLEAR_400), (where, body[:1000])
         if response.status_code == 302:
