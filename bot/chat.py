@@ -22,12 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Connection,
-    and_,
-    inspect,
-    select,
-)
+from sqlalchemy import Connection, and_, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -52,12 +47,12 @@ from bot.turn_statements import (
 )
 from intake.bootstrap import Runtime
 from intake.contributors import (
-    LAST_SEEN_RESOLUTION,
     address_for,
     contributor_for,
     find_address,
     mark_seen,
     normalise_address,
+    seen_due,
 )
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
@@ -377,8 +372,7 @@ class ChatService:
         now, channel = self.clock(), message.channel
         with self._one_statement() as session, session.no_autoflush:
             found = session.execute(ADDRESS_WITH_OPEN_CONVERSATION, {
-                "channel": channel, "address_hash": self.intake.vault.lookup_hash(
-                    channel, normalise_address(channel, message.sender))}).first()
+                "channel": channel, "address_hash": self._address_hash(message)}).first()
             if found is None or not self._writes_only_its_turn(message, *found, now):
                 return None
             address, conversation = found
@@ -386,10 +380,7 @@ class ChatService:
             decision = _Decision(language=state.language if state else self.script.default_language)
             opening = conversation is None
             if opening:  # made here, and inserted with its turn
-                conversation = Conversation(
-                    channel=channel, address_hash=address.address_hash,
-                    contributor_id=address.contributor_id, status=ConversationStatus.OPEN,
-                    started_at=now, closed_at=None, version=1)
+                conversation = Conversation(**self._opening(address, now), closed_at=None)
             self._converse(session, message, None, (), state, conversation, address,
                            inbound_id, decision, now)
             if opening and decision.endings:
@@ -401,8 +392,10 @@ class ChatService:
                       "answered_at": None if decision.thank else now}
             written = session.connection().execute(*(
                 (WRITE_FIRST_REPLY, values | {
-                    "conversation_channel": channel, "address_hash": address.address_hash,
-                    "contributor_id": address.contributor_id, "started_at": now, "version": 1})
+                    "conversation_channel": conversation.channel,
+                    "address_hash": conversation.address_hash,
+                    "contributor_id": conversation.contributor_id,
+                    "started_at": conversation.started_at, "version": conversation.version})
                 if opening else (WRITE_REPLY, values | {
                     "conversation_id": conversation.id, "read_version": conversation.version,
                     "closed_at": conversation.closed_at})))
@@ -418,13 +411,21 @@ class ChatService:
         its turn: not a restart, an attachment or an empty message, no opt-out and no hour of
         last contact to record on the address, no idle conversation to close, nothing to
         signpost, no command."""
-        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
         return not (
             message.restart or message.media or not message.text.strip()
-            or address.opted_out_at is not None
-            or now - address.last_seen_at >= LAST_SEEN_RESOLUTION
-            or (conversation is not None and conversation.last_activity_at + idle <= now)
+            or address.opted_out_at is not None or seen_due(address, now)
+            or (conversation is not None and self._gone_idle(conversation, now))
             or self.risks(message.text) or recognise(message.text, self.script) is not None)
+
+    def _gone_idle(self, conversation: Conversation, now: datetime) -> bool:
+        """Whether the conversation has been quiet long enough to be closed, not continued."""
+        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
+        return conversation.last_activity_at + idle <= now
+
+    def _address_hash(self, message: ChatMessage) -> str:
+        """The look-up hash of the sender's address, as their address row keeps it."""
+        return self.intake.vault.lookup_hash(
+            message.channel, normalise_address(message.channel, message.sender))
 
     @staticmethod
     def _write_conversation(session: Session, connection: Connection,
@@ -471,16 +472,15 @@ class ChatService:
                            decision: _Decision) -> tuple[ContactAddress, Conversation | None]:
         """The sender's address (created on first contact) and their open conversation, if it
         has not gone idle (one that has is closed, to be finalised)."""
-        vault, channel = self.intake.vault, message.channel
+        channel = message.channel
         found = session.execute(OPEN_CONVERSATION_WITH_ADDRESS, {
-            "channel": channel, "address_hash": vault.lookup_hash(
-                channel, normalise_address(channel, message.sender))}).first()
+            "channel": channel, "address_hash": self._address_hash(message)}).first()
         if found is None:  # a new person's racing first messages: ``handle`` tries again
-            return address_for(session, vault, channel, message.sender, now, retried=True), None
+            return address_for(session, self.intake.vault, channel, message.sender, now,
+                               retried=True), None
         conversation, address = found
         mark_seen(address, now)
-        idle = timedelta(minutes=self.script.conversation.timing.idle_minutes)
-        if conversation.last_activity_at + idle <= now:
+        if self._gone_idle(conversation, now):
             self._close(decision, conversation, address, ConversationStatus.TIMED_OUT, now)
             session.flush()
             return address, None
@@ -499,13 +499,18 @@ class ChatService:
             conversation.state, conversation.last_activity_at = outcome.state.to_json(), now
             return conversation
         # Inserted now, for its id (the turn and any signposting name it), without the flush.
-        values = {"channel": address.channel, "address_hash": address.address_hash,
-                  "contributor_id": address.contributor_id, "status": ConversationStatus.OPEN,
-                  "state": outcome.state.to_json(), "started_at": now, "last_activity_at": now,
-                  "version": 1}  # where the ORM's version counter starts
+        values = self._opening(address, now) | {"state": outcome.state.to_json()}
         return adopted(session, Conversation, {
             "id": session.connection().execute(OPEN_CONVERSATION, values).scalar_one(),
             "closed_at": None, "feedback_id": None, **values})
+
+    @staticmethod
+    def _opening(address: ContactAddress, now: datetime) -> dict[str, Any]:
+        """A new conversation's columns, but for its state, as its first turn inserts them."""
+        return {"channel": address.channel, "address_hash": address.address_hash,
+                "contributor_id": address.contributor_id, "status": ConversationStatus.OPEN,
+                "started_at": now, "last_activity_at": now,
+                "version": 1}  # where the ORM's version counter starts
 
     def _command(self, session: Session, kind: CommandKind, address: ContactAddress,
                  conversation: Conversation | None, inbound: _InboundOutcome, decision: _Decision,
@@ -545,7 +550,7 @@ class ChatService:
                            if reference else self.script.prompt(decision.language, "closing"))
             with self._one_statement.begin() as session:
                 session.execute(THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
-                                              "answered_at": self.clock()})
+                                             "answered_at": self.clock()})
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 
     # -- events outside the conversation ---------------------------------------------------

@@ -125,9 +125,14 @@ def inserted_address(session: Session, vault: ContactVault, channel: str, addres
     return record
 
 
+def seen_due(address: ContactAddress, now: datetime) -> bool:
+    """Whether a message ``now`` is to be recorded on the address (``mark_seen`` writes it)."""
+    return now - address.last_seen_at >= LAST_SEEN_RESOLUTION
+
+
 def mark_seen(address: ContactAddress, now: datetime) -> None:
     """Record that the person wrote from this address ``now``, to the hour."""
-    if now - address.last_seen_at >= LAST_SEEN_RESOLUTION:
+    if seen_due(address, now):
         address.last_seen_at = now
 
 
