@@ -4,6 +4,7 @@ statement committed itself, with no BEGIN and COMMIT around it)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,3 +25,11 @@ def statements_sent(engine: Engine) -> Iterator[list[tuple[str, object]]]:
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def set_by(statement: str, table: str) -> list[str]:
+    """The columns an UPDATE of ``table`` within ``statement`` sets (the statement as sent,
+    flattened or not)."""
+    found = re.search(rf"UPDATE {table} SET (.*?) WHERE", statement, re.DOTALL)
+    assert found, statement
+    return [assignment.split("=")[0] for assignment in found.group(1).split(", ")]

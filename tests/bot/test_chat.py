@@ -39,7 +39,7 @@ from intake.storage.models import (
     RecordedNeed,
 )
 from tests.conftest import FIXED_NOW, sqlite_writable
-from tests.statements_sent import statements_sent
+from tests.statements_sent import set_by, statements_sent
 
 SCRIPT = load_script()
 SENDER = "+447700900101"
@@ -207,21 +207,14 @@ def writes_and_flushes(runtime: Runtime, phone: Phone, text: str) -> tuple[list[
             assert phone.send(text).replies
     finally:
         event.remove(Session, "before_flush", flushing)
-    return [written(s) for s, _ in sent if s.startswith(("INSERT", "UPDATE", "WITH"))
-            ], len(flushes)
+    return writes_in(sent), len(flushes)
 
 
-def written(statement: str) -> str:
-    """What a statement writes: "UPDATE table", "INSERT INTO table", or for one with
-    data-modifying WITH clauses each of its writes in order, joined by " + "."""
-    return " + ".join(re.findall(r"\b(UPDATE \w+|INSERT INTO \w+)", statement))
-
-
-def set_columns(statement: str, table: str) -> list[str]:
-    """The columns an UPDATE of ``table`` within ``statement`` sets."""
-    found = re.search(rf"UPDATE {table} SET (.*?) WHERE", statement)
-    assert found, statement
-    return [assignment.split("=")[0] for assignment in found.group(1).split(", ")]
+def writes_in(sent: list[tuple[str, object]]) -> list[str]:
+    """What each statement that writes wrote, in order: "UPDATE table", "INSERT INTO table",
+    or for one with data-modifying WITH clauses each of its writes, joined by " + "."""
+    return [" + ".join(re.findall(r"\b(UPDATE \w+|INSERT INTO \w+)", statement))
+            for statement, _ in sent if statement.startswith(("INSERT", "UPDATE", "WITH"))]
 
 
 def test_a_reply_is_written_without_the_orms_flush(
@@ -259,9 +252,9 @@ def test_on_postgresql_a_reply_costs_three_statements_and_no_transaction(
         turn = [(s.split()[0], level) for s, level in sent][:3]
         assert turn == [("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"),
                         ("WITH", "AUTOCOMMIT")], sent
-        assert set_columns(sent[2][0], "conversation") == [
+        assert set_by(sent[2][0], "conversation") == [
             "status", "state", "last_activity_at", "closed_at", "version"]
-        assert set_columns(sent[2][0], "inbound_message") == ["state", "error", "processed_at"]
+        assert set_by(sent[2][0], "inbound_message") == ["state", "error", "processed_at"]
     assert only_feedback(runtime).fft_rating == "good"
     (conversation,) = conversations(runtime)
     assert (conversation.status, conversation.closed_at) == ("completed", FIXED_NOW)
@@ -277,7 +270,7 @@ def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
     (stopped,) = conversations(runtime)
     with statements_sent(engine) as sent:
         assert phone.send(GP_FEEDBACK).replies == ("Is this about GP? Reply YES or NO.",)
-    writes = [written(s) for s, _ in sent if s.startswith(("INSERT", "UPDATE", "WITH"))]
+    writes = writes_in(sent)
     turn = ["INSERT INTO conversation", "UPDATE inbound_message", "INSERT INTO conversation_turn"]
     if engine.dialect.name == "postgresql":
         assert writes == ["INSERT INTO inbound_message", " + ".join(turn)]
@@ -285,7 +278,7 @@ def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
         assert len(sent) == 3
         # Only what the turn settles: no parameter of the conversation's is taken for a column
         # of the message's that has the same name (its channel).
-        assert set_columns(sent[-1][0], "inbound_message") == ["state", "error", "processed_at"]
+        assert set_by(sent[-1][0], "inbound_message") == ["state", "error", "processed_at"]
     else:
         assert writes == ["INSERT INTO inbound_message", *turn]
     _, opened = conversations(runtime)
@@ -348,7 +341,6 @@ def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
     (conversation,) = conversations(runtime)
     assert (conversation.state["step"], conversation.version) == ("confirm-service", 2)
     # handle() tries again and answers it.
-    chat.engine = ChatService.engine.__get__(chat)  # type: ignore[method-assign]
     assert chat.handle(message).replies == (ask("rating"),)
     assert inbound_states(runtime, ["SM-moved-on"]) == ["conversation"]
 

@@ -19,6 +19,7 @@ from bot.turn_statements import (
     WRITE_FIRST_REPLY,
     WRITE_REPLY,
 )
+from tests.statements_sent import set_by
 
 SETTLED = ["state", "error", "processed_at"]
 CONVERSATION_WRITTEN = ["status", "state", "last_activity_at", "closed_at", "version"]
@@ -28,12 +29,6 @@ def as_sent(statement: ClauseElement) -> str:
     """The statement compiled for PostgreSQL with a value for every parameter it names."""
     names = list(statement.compile(dialect=postgresql.dialect()).params)
     return str(statement.compile(dialect=postgresql.dialect(), column_keys=names))
-
-
-def set_by(sql: str, table: str) -> list[str]:
-    found = re.search(rf"UPDATE {table} SET (.*?) WHERE", sql, re.DOTALL)
-    assert found, sql
-    return [assignment.split("=")[0] for assignment in found.group(1).split(", ")]
 
 
 def inserted_by(sql: str, table: str) -> list[str]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import pytest
 from flask import Flask
@@ -172,6 +172,14 @@ def renamed_route(response: TestResponse) -> bool:
     return raw.count("/") != response.request.path.count("/")
 
 
+def staff_location(response: TestResponse) -> SplitResult:
+    """Where a redirect leads, checked to be a staff page on this site."""
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc in ("", "localhost"), response.headers["Location"]
+    assert location.path.startswith("/staff"), response.headers["Location"]
+    return location
+
+
 def path_value(good: object) -> st.SearchStrategy[str]:
     """A value in the URL: mostly the real one, sometimes hostile (quoted)."""
     return st.one_of(st.just(str(good)), st.just(str(good)), text.filter(bool)).map(segment)
@@ -263,15 +271,11 @@ class Staff:
             allowed = {*allowed, 308, 405}
         assert response.status_code in set(allowed), (where, response.status_code, body[:1000])
         if response.status_code == 308:  # to the same path with its empty segments merged
-            location = urlsplit(response.headers["Location"])
-            assert location.netloc in ("", "localhost"), response.headers["Location"]
-            assert location.path.startswith("/staff") and "//" not in location.path
+            assert "//" not in staff_location(response).path
         if response.status_code == 400 and response.mimetype == "text/html":
             assert any(words in body for words in CLEAR_400), (where, body[:1000])
         if response.status_code == 302:
-            location = urlsplit(response.headers["Location"])
-            assert location.netloc in ("", "localhost"), response.headers["Location"]
-            assert location.path.startswith("/staff")
+            location = staff_location(response)
             if location.path != "/staff/login":
                 page = self.client.get(location.path + (f"?{location.query}" if location.query else ""))
                 self.tally.add("server_errors", int(page.status_code >= 500))
