@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, inspect, select
+from sqlalchemy import Connection, Executable, and_, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,6 +43,7 @@ from bot.turn_statements import (
     TURN_OF_MESSAGE,
     WRITE_CONVERSATION,
     WRITE_FIRST_REPLY,
+    WRITE_NEWCOMERS_FIRST_REPLY,
     WRITE_REPLY,
 )
 from intake.bootstrap import Runtime
@@ -57,6 +58,7 @@ from intake.contributors import (
 from intake.message import Answers, Consent, FftRating, IncomingMessage
 from intake.pipeline.stages.safety import assess
 from intake.pipeline.stages.service import infer
+from intake.references import new_pseudonym
 from intake.signposting import record_signposting
 from intake.storage.adopted import adopted
 from intake.storage.database import one_statement_sessions
@@ -360,22 +362,26 @@ class ChatService:
 
     def _decide_in_one_statement(self, inbound_id: int, message: ChatMessage
                                  ) -> _Decision | None:
-        """``_decide`` for the commonest turns on PostgreSQL, a reply to a question and a known
-        person's first message: read the address and any open conversation in a statement that
-        commits itself, run the engine, and write the turn as one statement
-        (``bot.turn_statements.turn_written_with``): three round trips to the database where
-        the transaction took seven or more. None, having written nothing, for any other turn:
-        those go the transaction's way. No row is locked while the engine runs: a turn of the
-        same conversation that wrote meanwhile makes the write miss the version read (or, for a
-        first message, the one open conversation per address), and ``handle`` tries again, as
-        on SQLite."""
-        now, channel = self.clock(), message.channel
+        """``_decide`` for the commonest turns on PostgreSQL, a reply to a question and a first
+        message: read the address and any open conversation in a statement that commits
+        itself, run the engine, and write the turn as one statement
+        (``bot.turn_statements.turn_written_with``; for a new person, with their contributor
+        and address): three round trips to the database where the transaction took seven to
+        eleven. None, having written nothing, for any other turn: those go the transaction's
+        way. No row is locked while the engine runs: a turn of the same conversation that wrote
+        meanwhile makes the write miss the version read (or, for a first message, the one open
+        conversation per address, or the one address per number), and ``handle`` tries again,
+        as on SQLite."""
+        now, channel, address_hash = self.clock(), message.channel, self._address_hash(message)
         with self._one_statement() as session, session.no_autoflush:
             found = session.execute(ADDRESS_WITH_OPEN_CONVERSATION, {
-                "channel": channel, "address_hash": self._address_hash(message)}).first()
-            if found is None or not self._writes_only_its_turn(message, *found, now):
+                "channel": channel, "address_hash": address_hash}).first()
+            newcomer = found is None  # their address is inserted with the turn
+            address, conversation = (ContactAddress(
+                channel=channel, address_hash=address_hash, opted_out_at=None, last_seen_at=now
+            ), None) if newcomer else found
+            if not self._writes_only_its_turn(message, address, conversation, now):
                 return None
-            address, conversation = found
             state = ChatState.from_json(conversation.state) if conversation else None
             decision = _Decision(language=state.language if state else self.script.default_language)
             opening = conversation is None
@@ -385,25 +391,37 @@ class ChatService:
                            inbound_id, decision, now)
             if opening and decision.endings:
                 return None  # a conversation over at its first message is rare: no shortcut
-            values = {"state": conversation.state, "status": conversation.status,
-                      "last_activity_at": conversation.last_activity_at,
-                      "inbound_id": inbound_id, "inbound_state": InboundState.CONVERSATION,
-                      "error": None, "now": now, "replies": list(decision.replies),
-                      "answered_at": None if decision.thank else now}
-            written = session.connection().execute(*(
-                (WRITE_FIRST_REPLY, values | {
-                    "conversation_channel": conversation.channel,
-                    "address_hash": conversation.address_hash,
-                    "contributor_id": conversation.contributor_id,
-                    "started_at": conversation.started_at, "version": conversation.version})
-                if opening else (WRITE_REPLY, values | {
-                    "conversation_id": conversation.id, "read_version": conversation.version,
-                    "closed_at": conversation.closed_at})))
+            written = session.connection().execute(*self._turn_statement(
+                message, conversation, decision, inbound_id, now, newcomer=newcomer))
             if written.first() is None:
                 raise StaleDataError(f"conversation {conversation.id} was written by another "
                                      f"turn after this one read version {conversation.version}")
         self.intake.settled(channel, InboundState.RECEIVED, InboundState.CONVERSATION)
         return decision
+
+    def _turn_statement(self, message: ChatMessage, conversation: Conversation,
+                        decision: _Decision, inbound_id: int, now: datetime, newcomer: bool
+                        ) -> tuple[Executable, dict[str, Any]]:
+        """The one statement that writes a turn, and its parameters: a reply updates its
+        conversation at the version read; a first message inserts it, a new person's with
+        their contributor and address."""
+        values = {"state": conversation.state, "status": conversation.status,
+                  "last_activity_at": conversation.last_activity_at, "inbound_id": inbound_id,
+                  "inbound_state": InboundState.CONVERSATION, "error": None, "now": now,
+                  "replies": list(decision.replies),
+                  "answered_at": None if decision.thank else now}
+        if conversation.id is not None:
+            return WRITE_REPLY, values | {"conversation_id": conversation.id,
+                                          "read_version": conversation.version,
+                                          "closed_at": conversation.closed_at}
+        values |= {"conversation_channel": conversation.channel,
+                   "address_hash": conversation.address_hash,
+                   "started_at": conversation.started_at, "version": conversation.version}
+        if not newcomer:
+            return WRITE_FIRST_REPLY, values | {"contributor_id": conversation.contributor_id}
+        return WRITE_NEWCOMERS_FIRST_REPLY, values | {
+            "pseudonym": new_pseudonym(), "address_encrypted": self.intake.vault.encrypt(
+                normalise_address(message.channel, message.sender))}
 
     def _writes_only_its_turn(self, message: ChatMessage, address: ContactAddress,
                               conversation: Conversation | None, now: datetime) -> bool:

@@ -8,11 +8,14 @@ statement that commits itself (``turn_written_with``).
 
 from __future__ import annotations
 
-from sqlalchemy import CTE, and_, bindparam, exists, insert, select, update
+from typing import Any
+
+from sqlalchemy import CTE, BindParameter, Column, and_, bindparam, exists, insert, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
 from intake.storage.models import (
     ContactAddress,
+    Contributor,
     Conversation,
     ConversationStatus,
     ConversationTurn,
@@ -21,6 +24,7 @@ from intake.storage.models import (
 
 _TURNS, _CONVERSATIONS, _INBOX = (ConversationTurn.__table__, Conversation.__table__,
                                   InboundMessage.__table__)
+_CONTRIBUTORS, _ADDRESSES = Contributor.__table__, ContactAddress.__table__
 _OF_MESSAGE = _TURNS.c.inbound_message_id == bindparam("inbound_id")
 TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
 TURN_ID_OF_MESSAGE = select(_TURNS.c.id).where(_OF_MESSAGE)
@@ -94,3 +98,37 @@ WRITE_REPLY = turn_written_with(
 # its own table that a parameter is named after, and the message has a channel too.)
 WRITE_FIRST_REPLY = turn_written_with(OPEN_CONVERSATION.values(
     channel=bindparam("conversation_channel")).cte("written"))
+
+
+def _typed(name: str, column: Column[Any]) -> BindParameter[Any]:
+    """A parameter selected as a value to insert, typed as its column (a JSON state is
+    serialised as the ORM would)."""
+    return bindparam(name, type_=column.type)
+
+
+def _newcomers_conversation() -> CTE:
+    """A new person's contributor, address and first conversation, each inserted with the id
+    the one before returned: what ``intake.contributors.inserted_address`` and
+    ``OPEN_CONVERSATION`` write, as one statement's clauses. A racing first message from the
+    same number fails on the unique address, and nothing of its statement is written."""
+    person = insert(_CONTRIBUTORS).values(
+        pseudonym=bindparam("pseudonym"), created_at=bindparam("now")
+    ).returning(_CONTRIBUTORS.c.id).cte("person")
+    address_columns = ("channel", "address_hash", "address_encrypted", "created_at",
+                       "last_seen_at")
+    address_values = ("conversation_channel", "address_hash", "address_encrypted", "now", "now")
+    address = insert(_ADDRESSES).from_select(["contributor_id", *address_columns], select(
+        person.c.id, *(_typed(name, _ADDRESSES.c[column])
+                       for name, column in zip(address_values, address_columns, strict=True)))
+    ).returning(_ADDRESSES.c.contributor_id).cte("address")
+    columns = ("channel", "address_hash", "status", "state", "started_at", "last_activity_at",
+               "version")
+    return insert(_CONVERSATIONS).from_select(["contributor_id", *columns], select(
+        address.c.contributor_id,
+        *(_typed("conversation_channel" if column == "channel" else column,
+                 _CONVERSATIONS.c[column]) for column in columns))
+    ).returning(_CONVERSATIONS.c.id).cte("written")
+
+
+# A new person's first message: their contributor, address and conversation, with the turn.
+WRITE_NEWCOMERS_FIRST_REPLY = turn_written_with(_newcomers_conversation())

@@ -17,8 +17,10 @@ from bot.turn_statements import (
     THANK_TURN,
     WRITE_CONVERSATION,
     WRITE_FIRST_REPLY,
+    WRITE_NEWCOMERS_FIRST_REPLY,
     WRITE_REPLY,
 )
+from intake.contributors import _NEW_ADDRESS, _NEW_CONTRIBUTOR
 from tests.statements_sent import set_by
 
 SETTLED = ["state", "error", "processed_at"]
@@ -65,6 +67,22 @@ def test_a_first_reply_in_one_statement_inserts_the_conversation_as_a_first_turn
     assert sorted(inserted_by(sql, "conversation")) == sorted(
         inserted_by(as_sent(OPEN_CONVERSATION), "conversation"))
     # The conversation's channel is not bound as "channel", which the message has too.
+    assert set_by(sql, "inbound_message") == SETTLED
+    assert "%(conversation_channel)s" in sql and "%(channel)s" not in sql
+    assert sql.rstrip().endswith("FROM written RETURNING conversation_turn.id")
+
+
+def test_a_new_persons_first_reply_inserts_them_as_a_new_address_does_then_the_turn() -> None:
+    """Contributor, address, conversation, message, turn: each insert takes the id the one
+    before returned, and writes the columns the transaction's own inserts write."""
+    sql = as_sent(WRITE_NEWCOMERS_FIRST_REPLY)
+    for table, alone in (("contributor", _NEW_CONTRIBUTOR), ("contact_address", _NEW_ADDRESS),
+                         ("conversation", OPEN_CONVERSATION)):
+        assert sorted(inserted_by(sql, table)) == sorted(inserted_by(as_sent(alone), table))
+    assert [clause.split()[0] for clause in re.findall(r"\b\w+ AS \n?\(", sql)] == [
+        "person", "address", "written", "settled"]
+    assert "SELECT person.id" in sql and "FROM person RETURNING contact_address.contributor_id" in sql
+    assert "SELECT address.contributor_id" in sql
     assert set_by(sql, "inbound_message") == SETTLED
     assert "%(conversation_channel)s" in sql and "%(channel)s" not in sql
     assert sql.rstrip().endswith("FROM written RETURNING conversation_turn.id")
