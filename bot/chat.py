@@ -43,8 +43,10 @@ from bot.turn_statements import (
     TURN_OF_MESSAGE,
     WRITE_CONVERSATION,
     WRITE_FIRST_REPLY,
+    WRITE_FIRST_REPLY_SEEN,
     WRITE_NEWCOMERS_FIRST_REPLY,
     WRITE_REPLY,
+    WRITE_REPLY_SEEN,
 )
 from intake.bootstrap import Runtime
 from intake.contributors import (
@@ -376,10 +378,10 @@ class ChatService:
         with self._one_statement() as session, session.no_autoflush:
             found = session.execute(ADDRESS_WITH_OPEN_CONVERSATION, {
                 "channel": channel, "address_hash": address_hash}).first()
-            newcomer = found is None  # their address is inserted with the turn
+            # A new person's address (no id yet) is inserted with the turn.
             address, conversation = (ContactAddress(
                 channel=channel, address_hash=address_hash, opted_out_at=None, last_seen_at=now
-            ), None) if newcomer else found
+            ), None) if found is None else found
             if not self._writes_only_its_turn(message, address, conversation, now):
                 return None
             state = ChatState.from_json(conversation.state) if conversation else None
@@ -392,46 +394,50 @@ class ChatService:
             if opening and decision.endings:
                 return None  # a conversation over at its first message is rare: no shortcut
             written = session.connection().execute(*self._turn_statement(
-                message, conversation, decision, inbound_id, now, newcomer=newcomer))
+                message, address, conversation, decision, inbound_id, now))
             if written.first() is None:
                 raise StaleDataError(f"conversation {conversation.id} was written by another "
                                      f"turn after this one read version {conversation.version}")
         self.intake.settled(channel, InboundState.RECEIVED, InboundState.CONVERSATION)
         return decision
 
-    def _turn_statement(self, message: ChatMessage, conversation: Conversation,
-                        decision: _Decision, inbound_id: int, now: datetime, newcomer: bool
-                        ) -> tuple[Executable, dict[str, Any]]:
+    def _turn_statement(self, message: ChatMessage, address: ContactAddress,
+                        conversation: Conversation, decision: _Decision, inbound_id: int,
+                        now: datetime) -> tuple[Executable, dict[str, Any]]:
         """The one statement that writes a turn, and its parameters: a reply updates its
-        conversation at the version read; a first message inserts it, a new person's with
-        their contributor and address."""
+        conversation at the version read; a first message inserts it, a new person's (an
+        address not stored yet) with their contributor and address. A known address whose hour
+        of last contact is due has it recorded in the same statement."""
         values = {"state": conversation.state, "status": conversation.status,
                   "last_activity_at": conversation.last_activity_at, "inbound_id": inbound_id,
                   "inbound_state": InboundState.CONVERSATION, "error": None, "now": now,
                   "replies": list(decision.replies),
                   "answered_at": None if decision.thank else now}
+        seen = address.id is not None and seen_due(address, now)
+        if seen:
+            values["address_id"] = address.id
         if conversation.id is not None:
-            return WRITE_REPLY, values | {"conversation_id": conversation.id,
-                                          "read_version": conversation.version,
-                                          "closed_at": conversation.closed_at}
+            return WRITE_REPLY_SEEN if seen else WRITE_REPLY, values | {
+                "conversation_id": conversation.id, "read_version": conversation.version,
+                "closed_at": conversation.closed_at}
         values |= {"conversation_channel": conversation.channel,
-                   "address_hash": conversation.address_hash,
+                   "conversation_address_hash": conversation.address_hash,
                    "started_at": conversation.started_at, "version": conversation.version}
-        if not newcomer:
-            return WRITE_FIRST_REPLY, values | {"contributor_id": conversation.contributor_id}
+        if address.id is not None:
+            return WRITE_FIRST_REPLY_SEEN if seen else WRITE_FIRST_REPLY, values | {
+                "conversation_contributor_id": conversation.contributor_id}
         return WRITE_NEWCOMERS_FIRST_REPLY, values | {
             "pseudonym": new_pseudonym(), "address_encrypted": self.intake.vault.encrypt(
                 normalise_address(message.channel, message.sender))}
 
     def _writes_only_its_turn(self, message: ChatMessage, address: ContactAddress,
                               conversation: Conversation | None, now: datetime) -> bool:
-        """Whether the turn will write nothing but its conversation, its message's state and
-        its turn: not a restart, an attachment or an empty message, no opt-out and no hour of
-        last contact to record on the address, no idle conversation to close, nothing to
-        signpost, no command."""
+        """Whether the turn will write nothing but its conversation, its message's state, its
+        turn and the hour of last contact: not a restart, an attachment or an empty message, no
+        opt-out, no idle conversation to close, nothing to signpost, no command."""
         return not (
             message.restart or message.media or not message.text.strip()
-            or address.opted_out_at is not None or seen_due(address, now)
+            or address.opted_out_at is not None
             or (conversation is not None and self._gone_idle(conversation, now))
             or self.risks(message.text) or recognise(message.text, self.script) is not None)
 

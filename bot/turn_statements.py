@@ -72,32 +72,41 @@ ADDRESS_WITH_OPEN_CONVERSATION = select(ContactAddress, Conversation).outerjoin(
     ContactAddress.address_hash == bindparam("address_hash"))
 
 
-def turn_written_with(written: CTE) -> ReturningInsert[tuple[int]]:
+def turn_written_with(written: CTE, seen: bool = False) -> ReturningInsert[tuple[int]]:
     """One statement that commits a turn on PostgreSQL: ``written`` (the conversation's row,
-    updated or inserted, RETURNING its id), the message settled and the turn claimed, each only
-    if ``written`` wrote a row. One round trip where a transaction took five or more (BEGIN,
-    each write, COMMIT). A racing copy's turn fails on the unique message id, and a racing
-    first message's conversation on the one open conversation per address."""
-    settled = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"),
-                                   exists(select(written.c.id))).values(
+    updated or inserted, RETURNING its id), the message settled and the turn claimed, and with
+    ``seen`` the hour of last contact recorded on the sender's address, each only if
+    ``written`` wrote a row. One round trip where a transaction took five or more (BEGIN, each
+    write, COMMIT). A racing copy's turn fails on the unique message id, and a racing first
+    message's conversation on the one open conversation per address."""
+    wrote = exists(select(written.c.id))
+    settled = update(_INBOX).where(_INBOX.c.id == bindparam("inbound_id"), wrote).values(
         state=bindparam("inbound_state"), error=bindparam("error"),
         processed_at=bindparam("now")).cte("settled")
-    return insert(_TURNS).from_select(
+    turn = insert(_TURNS).from_select(
         ["inbound_message_id", "conversation_id", "replies", "created_at", "answered_at"],
         select(bindparam("inbound_id", type_=_TURNS.c.inbound_message_id.type), written.c.id,
                bindparam("replies", type_=_TURNS.c.replies.type),
                bindparam("now", type_=_TURNS.c.created_at.type),
-               bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(
-        settled).returning(_TURNS.c.id)
+               bindparam("answered_at", type_=_TURNS.c.answered_at.type))).add_cte(settled)
+    if seen:  # as ``intake.contributors.mark_seen`` records it
+        turn = turn.add_cte(update(_ADDRESSES).where(
+            _ADDRESSES.c.id == bindparam("address_id"), wrote).values(
+            last_seen_at=bindparam("now")).cte("seen"))
+    return turn.returning(_TURNS.c.id)
 
 
 # A reply writes only if its conversation is still at the version the turn read.
-WRITE_REPLY = turn_written_with(
-    WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written"))
-# (Its channel is bound by another name: an UPDATE in the statement would set the column of
-# its own table that a parameter is named after, and the message has a channel too.)
-WRITE_FIRST_REPLY = turn_written_with(OPEN_CONVERSATION.values(
-    channel=bindparam("conversation_channel")).cte("written"))
+_REPLIED = WRITE_CONVERSATION.returning(_CONVERSATIONS.c.id).cte("written")
+WRITE_REPLY, WRITE_REPLY_SEEN = turn_written_with(_REPLIED), turn_written_with(_REPLIED, seen=True)
+# (The columns it copies from the address are bound by other names: an UPDATE in the statement
+# sets any column of its own table that a parameter is named after, and the message has a
+# channel, the address a channel, a hash and a contributor too.)
+_FIRST = OPEN_CONVERSATION.values(
+    channel=bindparam("conversation_channel"), address_hash=bindparam("conversation_address_hash"),
+    contributor_id=bindparam("conversation_contributor_id")).cte("written")
+WRITE_FIRST_REPLY, WRITE_FIRST_REPLY_SEEN = (turn_written_with(_FIRST),
+                                             turn_written_with(_FIRST, seen=True))
 
 
 def _typed(name: str, column: Column[Any]) -> BindParameter[Any]:
@@ -116,7 +125,8 @@ def _newcomers_conversation() -> CTE:
     ).returning(_CONTRIBUTORS.c.id).cte("person")
     address_columns = ("channel", "address_hash", "address_encrypted", "created_at",
                        "last_seen_at")
-    address_values = ("conversation_channel", "address_hash", "address_encrypted", "now", "now")
+    address_values = ("conversation_channel", "conversation_address_hash", "address_encrypted",
+                      "now", "now")
     address = insert(_ADDRESSES).from_select(["contributor_id", *address_columns], select(
         person.c.id, *(_typed(name, _ADDRESSES.c[column])
                        for name, column in zip(address_values, address_columns, strict=True)))
@@ -125,7 +135,7 @@ def _newcomers_conversation() -> CTE:
                "version")
     return insert(_CONVERSATIONS).from_select(["contributor_id", *columns], select(
         address.c.contributor_id,
-        *(_typed("conversation_channel" if column == "channel" else column,
+        *(_typed(f"conversation_{column}" if column in ("channel", "address_hash") else column,
                  _CONVERSATIONS.c[column]) for column in columns))
     ).returning(_CONVERSATIONS.c.id).cte("written")
 

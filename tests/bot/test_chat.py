@@ -294,6 +294,52 @@ def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
     assert (opened.state["step"], opened.version) == ("rating", 2)
 
 
+@pytest.mark.parametrize(("minutes", "recorded"), [(90, True), (30, False)])
+def test_a_reply_records_the_hour_of_last_contact_with_its_turn_when_it_is_due(
+        runtime: Runtime, phone: Phone, engine: Engine, minutes: int, recorded: bool) -> None:
+    """An address keeps the hour its person last wrote (``intake.contributors.mark_seen``):
+    a reply an hour or more after it records it as the turn writes, on PostgreSQL within the
+    turn's one statement; a reply within the hour leaves the address alone."""
+    phone.send(GP_FEEDBACK)
+    later = FIXED_NOW + timedelta(minutes=minutes)
+    set_clock(runtime, later)
+    with statements_sent(engine) as sent:
+        assert phone.send("YES").replies == (ask("rating"),)
+    assert address(runtime).last_seen_at == (later if recorded else FIXED_NOW)
+    assert any("UPDATE contact_address" in statement for statement, _ in sent) == recorded
+    if engine.dialect.name == "postgresql":
+        assert [(s.split()[0], level) for s, level in sent] == [
+            ("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+    (conversation,) = conversations(runtime)
+    assert (conversation.state["step"], conversation.last_activity_at) == ("rating", later)
+
+
+def test_a_known_persons_first_message_hours_later_records_the_hour_with_its_turn(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
+    """The commonest first message in service: a number we know, last seen hours ago. Its
+    conversation is opened and the hour recorded as the turn writes, on PostgreSQL in one
+    statement that commits itself (the address's channel, hash and contributor, which the
+    conversation copies, are not written back to it)."""
+    for text in (GP_FEEDBACK, "STOP", "START"):
+        phone.send(text)
+    before = address(runtime)
+    later = FIXED_NOW + timedelta(hours=5)
+    set_clock(runtime, later)
+    with statements_sent(engine) as sent:
+        assert phone.send(GP_FEEDBACK).replies == ("Is this about GP? Reply YES or NO.",)
+    after = address(runtime)
+    assert after.last_seen_at == later
+    assert (after.channel, after.address_hash, after.contributor_id) == (
+        before.channel, before.address_hash, before.contributor_id)
+    if engine.dialect.name == "postgresql":
+        assert [(s.split()[0], level) for s, level in sent] == [
+            ("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+        assert set_by(sent[-1][0], "contact_address") == ["last_seen_at"]
+    _, opened = conversations(runtime)
+    assert (opened.status, opened.started_at, opened.contributor_id) == (
+        "open", later, before.contributor_id)
+
+
 def test_two_first_messages_from_a_known_number_at_once_open_one_conversation(
         runtime: Runtime, chat: ChatService, phone: Phone) -> None:
     """Both read that the person has no open conversation. The other message (sent while the

@@ -17,8 +17,10 @@ from bot.turn_statements import (
     THANK_TURN,
     WRITE_CONVERSATION,
     WRITE_FIRST_REPLY,
+    WRITE_FIRST_REPLY_SEEN,
     WRITE_NEWCOMERS_FIRST_REPLY,
     WRITE_REPLY,
+    WRITE_REPLY_SEEN,
 )
 from intake.contributors import _NEW_ADDRESS, _NEW_CONTRIBUTOR
 from tests.statements_sent import set_by
@@ -86,3 +88,22 @@ def test_a_new_persons_first_reply_inserts_them_as_a_new_address_does_then_the_t
     assert set_by(sql, "inbound_message") == SETTLED
     assert "%(conversation_channel)s" in sql and "%(channel)s" not in sql
     assert sql.rstrip().endswith("FROM written RETURNING conversation_turn.id")
+
+
+@pytest.mark.parametrize("statement", [WRITE_REPLY_SEEN, WRITE_FIRST_REPLY_SEEN])
+def test_a_turn_that_records_the_hour_of_last_contact_sets_only_that_on_the_address(
+        statement: ClauseElement) -> None:
+    """The address's channel, hash and contributor are the conversation's too: bound by the
+    conversation's names, none of them is written to the address."""
+    sql = as_sent(statement)
+    assert set_by(sql, "contact_address") == ["last_seen_at"]
+    assert set_by(sql, "inbound_message") == SETTLED
+    # Recorded only if the conversation's row was written, as the message is settled.
+    assert re.search(r"seen AS \s*\(UPDATE contact_address .* WHERE contact_address.id = "
+                     r"%\(address_id\)s\S* AND \(EXISTS \(SELECT written.id", sql)
+
+
+@pytest.mark.parametrize("statement", [WRITE_REPLY, WRITE_FIRST_REPLY])
+def test_a_turn_within_the_hour_of_last_contact_leaves_the_address_alone(
+        statement: ClauseElement) -> None:
+    assert "contact_address" not in as_sent(statement)
