@@ -8,14 +8,12 @@ statement that commits itself (``turn_written_with``).
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import CTE, BindParameter, Column, and_, bindparam, exists, insert, select, update
+from sqlalchemy import CTE, and_, bindparam, exists, insert, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
+from intake.contributors import NEW_ADDRESS, NEW_CONTRIBUTOR
 from intake.storage.models import (
     ContactAddress,
-    Contributor,
     Conversation,
     ConversationStatus,
     ConversationTurn,
@@ -24,7 +22,7 @@ from intake.storage.models import (
 
 _TURNS, _CONVERSATIONS, _INBOX = (ConversationTurn.__table__, Conversation.__table__,
                                   InboundMessage.__table__)
-_CONTRIBUTORS, _ADDRESSES = Contributor.__table__, ContactAddress.__table__
+_ADDRESSES = ContactAddress.__table__
 _OF_MESSAGE = _TURNS.c.inbound_message_id == bindparam("inbound_id")
 TURN_OF_MESSAGE = select(ConversationTurn).where(_OF_MESSAGE)
 TURN_ID_OF_MESSAGE = select(_TURNS.c.id).where(_OF_MESSAGE)
@@ -102,42 +100,28 @@ WRITE_REPLY, WRITE_REPLY_SEEN = turn_written_with(_REPLIED), turn_written_with(_
 # (The columns it copies from the address are bound by other names: an UPDATE in the statement
 # sets any column of its own table that a parameter is named after, and the message has a
 # channel, the address a channel, a hash and a contributor too.)
-_FIRST = OPEN_CONVERSATION.values(
+_first_conversation = OPEN_CONVERSATION.values(
     channel=bindparam("conversation_channel"), address_hash=bindparam("conversation_address_hash"),
-    contributor_id=bindparam("conversation_contributor_id")).cte("written")
+    contributor_id=bindparam("conversation_contributor_id"))
+_FIRST = _first_conversation.cte("written")
 WRITE_FIRST_REPLY, WRITE_FIRST_REPLY_SEEN = (turn_written_with(_FIRST),
                                              turn_written_with(_FIRST, seen=True))
 
 
-def _typed(name: str, column: Column[Any]) -> BindParameter[Any]:
-    """A parameter selected as a value to insert, typed as its column (a JSON state is
-    serialised as the ORM would)."""
-    return bindparam(name, type_=column.type)
-
-
 def _newcomers_conversation() -> CTE:
-    """A new person's contributor, address and first conversation, each inserted with the id
-    the one before returned: what ``intake.contributors.inserted_address`` and
-    ``OPEN_CONVERSATION`` write, as one statement's clauses. A racing first message from the
-    same number fails on the unique address, and nothing of its statement is written."""
-    person = insert(_CONTRIBUTORS).values(
-        pseudonym=bindparam("pseudonym"), created_at=bindparam("now")
-    ).returning(_CONTRIBUTORS.c.id).cte("person")
-    address_columns = ("channel", "address_hash", "address_encrypted", "created_at",
-                       "last_seen_at")
-    address_values = ("conversation_channel", "conversation_address_hash", "address_encrypted",
-                      "now", "now")
-    address = insert(_ADDRESSES).from_select(["contributor_id", *address_columns], select(
-        person.c.id, *(_typed(name, _ADDRESSES.c[column])
-                       for name, column in zip(address_values, address_columns, strict=True)))
-    ).returning(_ADDRESSES.c.contributor_id).cte("address")
-    columns = ("channel", "address_hash", "status", "state", "started_at", "last_activity_at",
-               "version")
-    return insert(_CONVERSATIONS).from_select(["contributor_id", *columns], select(
-        address.c.contributor_id,
-        *(_typed(f"conversation_{column}" if column in ("channel", "address_hash") else column,
-                 _CONVERSATIONS.c[column]) for column in columns))
-    ).returning(_CONVERSATIONS.c.id).cte("written")
+    """A new person's contributor, address and first conversation, inserted by the statements
+    the transaction's turn runs (``intake.contributors.NEW_CONTRIBUTOR``, ``NEW_ADDRESS``,
+    ``OPEN_CONVERSATION``), each taking the id the one before returned, as one statement's
+    clauses. A racing first message from the same number fails on the unique address, and
+    nothing of its statement is written."""
+    person = NEW_CONTRIBUTOR.values(created_at=bindparam("now")).cte("person")
+    address = NEW_ADDRESS.values(
+        contributor_id=select(person.c.id).scalar_subquery(),
+        channel=bindparam("conversation_channel"),
+        address_hash=bindparam("conversation_address_hash"), created_at=bindparam("now"),
+        last_seen_at=bindparam("now")).returning(_ADDRESSES.c.contributor_id).cte("address")
+    return _first_conversation.values(
+        contributor_id=select(address.c.contributor_id).scalar_subquery()).cte("written")
 
 
 # A new person's first message: their contributor, address and conversation, with the turn.

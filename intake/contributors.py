@@ -44,12 +44,12 @@ _ADDRESS = select(ContactAddress).where(ContactAddress.channel == bindparam("cha
 _ADDRESS_WITH_CONTRIBUTOR = _ADDRESS.options(joinedload(ContactAddress.contributor))
 # A new person (in a conversation, a quarter of SMS turns in the benchmark's traffic) is written
 # by two INSERTs built once, on the tables: the ORM's flush of the two new objects cost about
-# three times as much.
+# three times as much. (``bot.turn_statements`` writes them within a turn's one statement.)
 _CONTRIBUTORS, _ADDRESSES = Contributor.__table__, ContactAddress.__table__
-_NEW_CONTRIBUTOR = insert(_CONTRIBUTORS).values(
+NEW_CONTRIBUTOR = insert(_CONTRIBUTORS).values(
     pseudonym=bindparam("pseudonym"), created_at=bindparam("created_at")
 ).returning(_CONTRIBUTORS.c.id)
-_NEW_ADDRESS = insert(_ADDRESSES).values(
+NEW_ADDRESS = insert(_ADDRESSES).values(
     contributor_id=bindparam("contributor_id"), channel=bindparam("channel"),
     address_hash=bindparam("address_hash"), address_encrypted=bindparam("address_encrypted"),
     created_at=bindparam("created_at"), last_seen_at=bindparam("last_seen_at"),
@@ -112,12 +112,12 @@ def inserted_address(session: Session, vault: ContactVault, channel: str, addres
     contributor too, as the address's (otherwise it is read when first used)."""
     connection = session.connection()
     person = {"pseudonym": new_pseudonym(), "created_at": now}
-    contributor_id = connection.execute(_NEW_CONTRIBUTOR, person).scalar_one()
+    contributor_id = connection.execute(NEW_CONTRIBUTOR, person).scalar_one()
     values = {"contributor_id": contributor_id, "channel": channel,
               "address_hash": vault.lookup_hash(channel, address),
               "address_encrypted": vault.encrypt(address), "created_at": now, "last_seen_at": now}
     record = adopted(session, ContactAddress, {
-        "id": connection.execute(_NEW_ADDRESS, values).scalar_one(), "opted_out_at": None,
+        "id": connection.execute(NEW_ADDRESS, values).scalar_one(), "opted_out_at": None,
         **values})
     if with_contributor:
         set_committed_value(record, "contributor", adopted(session, Contributor, {

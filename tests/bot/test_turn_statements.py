@@ -22,7 +22,7 @@ from bot.turn_statements import (
     WRITE_REPLY,
     WRITE_REPLY_SEEN,
 )
-from intake.contributors import _NEW_ADDRESS, _NEW_CONTRIBUTOR
+from intake.contributors import NEW_ADDRESS, NEW_CONTRIBUTOR
 from tests.statements_sent import set_by
 
 SETTLED = ["state", "error", "processed_at"]
@@ -78,13 +78,17 @@ def test_a_new_persons_first_reply_inserts_them_as_a_new_address_does_then_the_t
     """Contributor, address, conversation, message, turn: each insert takes the id the one
     before returned, and writes the columns the transaction's own inserts write."""
     sql = as_sent(WRITE_NEWCOMERS_FIRST_REPLY)
-    for table, alone in (("contributor", _NEW_CONTRIBUTOR), ("contact_address", _NEW_ADDRESS),
+    for table, alone in (("contributor", NEW_CONTRIBUTOR), ("contact_address", NEW_ADDRESS),
                          ("conversation", OPEN_CONVERSATION)):
         assert sorted(inserted_by(sql, table)) == sorted(inserted_by(as_sent(alone), table))
     assert [clause.split()[0] for clause in re.findall(r"\b\w+ AS \n?\(", sql)] == [
         "person", "address", "written", "settled"]
-    assert "SELECT person.id" in sql and "FROM person RETURNING contact_address.contributor_id" in sql
-    assert "SELECT address.contributor_id" in sql
+    # The address takes the new contributor's id, and the conversation the address's.
+    assert re.search(r"INSERT INTO contact_address \(contributor_id, .*?VALUES \(\(SELECT "
+                     r"person.id\s+FROM person\),", sql, re.DOTALL)
+    assert "RETURNING contact_address.id, contact_address.contributor_id" in sql
+    assert re.search(r"INSERT INTO conversation \(channel, address_hash, contributor_id, .*?VALUES "
+                     r"\(\S+, \S+, \(SELECT address.contributor_id\s+FROM address\),", sql, re.DOTALL)
     assert set_by(sql, "inbound_message") == SETTLED
     assert "%(conversation_channel)s" in sql and "%(channel)s" not in sql
     assert sql.rstrip().endswith("FROM written RETURNING conversation_turn.id")
