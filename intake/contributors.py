@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -136,29 +138,48 @@ def mark_seen(address: ContactAddress, now: datetime) -> None:
         address.last_seen_at = now
 
 
-def record_answers(session: Session, contributor: Contributor, message: IncomingMessage,
-                   inbound_id: int, need_codes: dict[str, str | None], now: datetime) -> None:
-    """Keep what the person told us about themselves: language, consents, communication needs."""
+@dataclass(frozen=True)
+class AnswerRows:
+    """What a message's answers add to what we keep about its sender, as column values: their
+    preferred language (None: unchanged), consent records and communication needs not held yet
+    (each without its contributor)."""
+
+    preferred_language: str | None
+    consents: list[dict[str, Any]]
+    needs: list[dict[str, Any]]
+
+
+def answer_rows(contributor: Contributor, message: IncomingMessage, inbound_id: int,
+                need_codes: dict[str, str | None], now: datetime) -> AnswerRows:
+    """``record_answers``' writes, for a caller that writes them itself (``intake.item_statement``
+    in one statement). Reads the needs the contributor holds only if the message states some."""
     answers = message.answers
-    if answers.language:
-        contributor.preferred_language = answers.language
-    for consent in answers.consents:
-        session.add(ConsentRecord(
-            contributor=contributor, purpose=consent.purpose, granted=consent.granted,
-            wording_version=consent.wording_version, channel=message.channel,
-            inbound_message_id=inbound_id, recorded_at=now))
+    consents = [{"purpose": consent.purpose, "granted": consent.granted,
+                 "wording_version": consent.wording_version, "channel": message.channel,
+                 "inbound_message_id": inbound_id, "recorded_at": now}
+                for consent in answers.consents]
+    needs: list[dict[str, Any]] = []
     # Needs stated for someone else (a carer writing on behalf of the patient) are the patient's,
     # not the carer's, so they are not recorded against the contributor. With no needs stated,
     # the needs held are not read either.
-    if answers.on_behalf_of or not answers.needs:
-        return
-    held = {need.need for need in contributor.needs if need.withdrawn_at is None}
-    for need in answers.needs:
-        if need not in held:
-            held.add(need)
-            session.add(RecordedNeed(contributor=contributor, need=need,
-                                     code=need_codes.get(need), source="contributor",
-                                     recorded_at=now))
+    if not answers.on_behalf_of and answers.needs:
+        held = {need.need for need in contributor.needs if need.withdrawn_at is None}
+        for need in answers.needs:
+            if need not in held:
+                held.add(need)
+                needs.append({"need": need, "code": need_codes.get(need),
+                              "source": "contributor", "recorded_at": now})
+    return AnswerRows(answers.language or None, consents, needs)
+
+
+def record_answers(session: Session, contributor: Contributor, message: IncomingMessage,
+                   inbound_id: int, need_codes: dict[str, str | None], now: datetime) -> None:
+    """Keep what the person told us about themselves: language, consents, communication needs."""
+    rows = answer_rows(contributor, message, inbound_id, need_codes, now)
+    if rows.preferred_language:
+        contributor.preferred_language = rows.preferred_language
+    session.add_all([ConsentRecord(contributor=contributor, **values) for values in rows.consents])
+    session.add_all([RecordedNeed(contributor=contributor, **values) for values in rows.needs])
 
 
 # Read for every item with a known sender (a conversation's last turn among them): built once,
