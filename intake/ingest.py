@@ -126,6 +126,11 @@ class IngestResult:
     error: str | None = None
 
 
+def known_slugs(context: PipelineContext) -> dict[str, int | None]:
+    """The consultations' ids by slug, of those routing has read already."""
+    return {target.slug: target.id for target in context.consultations}
+
+
 class Intake:
     """Stores, tags and routes feedback. Built once (see :mod:`intake.bootstrap`) and shared."""
 
@@ -313,7 +318,8 @@ class Intake:
             context, sender = self._with_sender(session, message, self.context(session))
             draft = pipeline.run(message, context)
             now = self.clock()
-            consultation_id = self._consultation_id(session, message, {})  # the last read
+            consultation_id = self._consultation_id(  # the last read, if one is needed
+                session, message, known_slugs(context))
             # Stored as `intake import` stores a batch (one INSERT per table, no ORM object per
             # row), which was most of a finishing SMS turn's time; a reference taken meanwhile
             # gives way to a new one there, so it is not looked up first.
@@ -381,7 +387,7 @@ class Intake:
                 now = self.clock()
                 item = NewItem(record, message, draft, reserved_reference(message) or new_reference(),
                                now, sender.contributor if sender else None,
-                               self._consultation_id(session, message, {}))
+                               self._consultation_id(session, message, known_slugs(context)))
                 rows = self._item_rows(item, sender)
             except Exception:   # the transaction's way runs it again and records why
                 return None
@@ -489,7 +495,7 @@ class Intake:
         as one by one would have committed them."""
         base = self.context(session)
         references = self._new_references(len(pending), set())
-        consultations: dict[str, int | None] = {}
+        consultations = known_slugs(base)
         done: list[NewItem] = []
         waiting: list[NewItem] = []
         for record in pending:
@@ -653,7 +659,8 @@ class Intake:
     @staticmethod
     def _consultation_id(session: Session, message: IncomingMessage,
                          known: dict[str, int | None]) -> int | None:
-        """The consultation the message was given for, by slug (``known``: slugs read before)."""
+        """The consultation the message was given for, by slug (``known``: slugs read before, and
+        those of the consultations routing read, so only a reported one's is read here)."""
         slug = message.answers.consultation
         if not slug:
             return None

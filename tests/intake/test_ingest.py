@@ -21,6 +21,8 @@ from intake.settings import Settings
 from intake.storage.models import (
     AuditEvent,
     ConsentRecord,
+    Consultation,
+    ConsultationStatus,
     ContactAddress,
     Contributor,
     Feedback,
@@ -322,6 +324,28 @@ def test_routing_links_to_tracker_items_and_open_consultations(runtime: Runtime)
     assert consult == {by_ref[birth.reference].id: "consultation-by-service",
                        by_ref[entry.reference].id: "consultation-entry-point"}
     assert by_ref[entry.reference].consultation_id is not None
+
+
+def test_a_consultations_id_comes_from_routings_read_unless_it_is_reported(
+        runtime: Runtime) -> None:
+    """Routing reads every consultation not yet reported, with its slug: the item's consultation
+    is found there, and only a reported one's slug is read on its own."""
+    with runtime.sessions.begin() as session:
+        seed_demo(session, FIXED_NOW)
+        session.add(Consultation(slug="last-winter", title="Last winter",
+                                 status=ConsultationStatus.REPORTED))
+    by_slug: list[str] = []
+    for pid, slug in (("open", DEMO_CONSULTATION_SLUG), ("reported", "last-winter")):
+        reads = selects_during(runtime, lambda pid=pid, slug=slug: runtime.intake.ingest(
+            message("Parking was hard", pid=pid, consultation=slug)))
+        by_slug.extend(slug for s in reads if "WHERE consultation.slug =" in s)
+    assert by_slug == ["last-winter"]
+    with runtime.sessions() as session:
+        ids = {slug: i for slug, i in session.execute(select(Consultation.slug, Consultation.id))}
+        items = {pid: i for pid, i in session.execute(
+            select(InboundMessage.provider_message_id, Feedback.consultation_id)
+            .join(Feedback, Feedback.inbound_message_id == InboundMessage.id))}
+    assert items == {"open": ids[DEMO_CONSULTATION_SLUG], "reported": ids["last-winter"]}
 
 
 def test_retag_is_idempotent_and_keeps_peoples_tags(runtime: Runtime) -> None:
