@@ -393,7 +393,7 @@ class Intake:
                 return None
             for _ in range(REFERENCE_ATTEMPTS):
                 try:
-                    item.feedback_id = session.execute(item_written(rows)).scalar_one()
+                    item.feedback_id = session.execute(*item_written(rows)).scalar_one()
                 except IntegrityError as exc:
                     session.rollback()
                     if not taken_reference(exc):

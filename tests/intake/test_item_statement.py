@@ -294,10 +294,30 @@ def test_the_statement_on_its_own_writes_the_rows_it_is_given(pg_runtime: Runtim
                "confidence": 0.9, "source": "auto", "tagger_version": "v", "evidence": None,
                "created_at": FIXED_NOW}])
     with pg_runtime.sessions.begin() as session:
-        feedback_id = session.execute(item_written(rows)).scalar_one()
+        feedback_id = session.execute(*item_written(rows)).scalar_one()
     with pg_runtime.sessions() as session:
         assert session.get_one(Feedback, feedback_id).reference == "FB-BBBBBB"
         assert [(t.kind, t.value) for t in session.get_one(Feedback, feedback_id).tags] == [
             ("language", "en")]
         assert session.get_one(InboundMessage, inbound_id).state == InboundState.PROCESSED
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+def test_items_of_one_shape_share_a_statement_that_sqlalchemy_caches_compiled(
+        pg_runtime: Runtime) -> None:
+    """Built once per shape with named parameters: a statement with its values in it, or one
+    SQLAlchemy cannot cache (an INSERT's list of VALUES rows in a WITH clause), was compiled
+    for every item, which cost more CPU than the round trips it saved."""
+    def rows(reference: str, text: str) -> ItemRows:
+        return ItemRows(
+            feedback={"reference": reference, "text": text}, inbound_id=1, now=FIXED_NOW,
+            tags=[{"kind": "language", "value": text}, {"kind": "service", "value": "gp"}],
+            contributor_id=7, consents=[{"purpose": "follow-up", "granted": True}])
+
+    one, one_parameters = item_written(rows("FB-AAAAAA", "en"))
+    other, other_parameters = item_written(rows("FB-BBBBBB", "pl"))
+    assert one is other and one._generate_cache_key() is not None
+    assert (one_parameters["item__reference"], other_parameters["tags__0__value"]) == (
+        "FB-AAAAAA", "pl")
+    different, _ = item_written(replace(rows("FB-CCCCCC", "en"), tags=[]))
+    assert different is not one
