@@ -369,8 +369,8 @@ class Intake:
         """PostgreSQL: ``_process`` without a transaction, for a message from a person already
         known (a conversation's answers: its sender's address was stored at its first turn) or
         from no one. The reads commit themselves; the item and everything written with it are
-        one statement (``intake.item_statement``): three to four round trips where the
-        transaction took twelve to fourteen.
+        one statement (``intake.item_statement``): six or seven round trips (the reads, then
+        the statement) where the transaction took fourteen to seventeen.
 
         None where this way does not apply, having written nothing: a new person (their
         contributor and address are added in the transaction's way), a message the pipeline

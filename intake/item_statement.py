@@ -2,12 +2,13 @@
 
 The transaction that stores an item took eight to ten round trips (BEGIN, the sender's consent
 and needs, the item, its tags, its audit event, the conversation linked, the inbound row
-settled, COMMIT), on the sixth of SMS turns that end a conversation. Here they are one
-statement with data-modifying ``WITH`` clauses, each given the item's id as a scalar subquery,
-that commits itself: all of it is written or, if any row is refused, none of it.
+settled, COMMIT), on the seventh of SMS turns that end a conversation. Here they are one
+statement with data-modifying ``WITH`` clauses, each taking the item's id from the clause that
+inserts it, that commits itself: all of it is written or, if any row is refused, none of it.
 
-Built per item (its tags, links, consents and needs vary in number), from the rows the
-transaction's way would insert, so both ways write the same columns.
+Its parameters are the rows the transaction's way would insert (``Intake._item_rows``), so both
+ways write the same columns; the statement is built once for each shape of item (how many
+tags, links, consents and needs).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def taken_reference(error: IntegrityError) -> bool:
 @dataclass
 class ItemRows:
     """A new item and what is written with it, as column values. Rows that name the item take
-    its id from the statement (``feedback_id`` is left out of them); ``contributor_id`` is
-    added to the consent and need rows."""
+    its id from the statement (a ``feedback_id`` in them is not used), and the consent and need
+    rows take ``contributor_id``."""
 
     feedback: dict[str, Any]
     inbound_id: int
