@@ -42,8 +42,6 @@ from intake.storage.models import (
     Contributor,
     Conversation,
     Feedback,
-    FeedbackConsultationLink,
-    FeedbackTrackerLink,
     InboundMessage,
     InboundState,
     RecordedNeed,
@@ -110,21 +108,19 @@ class _Shape(NamedTuple):
     """What a statement's SQL depends on; items of the same shape share one statement."""
 
     item: tuple[str, ...]
-    groups: tuple[tuple[str, str, tuple[str, ...], int, str | None], ...]
+    groups: tuple[tuple[str, Table, tuple[str, ...], int, str | None], ...]
     language: bool
     seen: bool
     conversation: bool
 
 
 def _groups(rows: ItemRows) -> list[_Group]:
-    links: dict[str, list[dict[str, Any]]] = {}
-    tables: dict[str, Table] = {}
+    links: dict[Table, list[dict[str, Any]]] = {}
     for table, values in rows.links:
-        links.setdefault(table.name, []).append(values)
-        tables[table.name] = table
+        links.setdefault(table, []).append(values)
     found = [_Group("tags", Tag.__table__, list(rows.tags), "feedback_id"),
              _Group("event", AuditEvent.__table__, [rows.event] if rows.event else [], None),
-             *(_Group(name, tables[name], values, "feedback_id") for name, values in links.items())]
+             *(_Group(table.name, table, values, "feedback_id") for table, values in links.items())]
     if rows.contributor_id is not None:
         found += [_Group("consents", ConsentRecord.__table__, list(rows.consents), "contributor_id"),
                   _Group("needs", RecordedNeed.__table__, list(rows.needs), "contributor_id")]
@@ -165,16 +161,11 @@ def item_written(rows: ItemRows) -> tuple[Select[tuple[int]], dict[str, Any]]:
                    "conversation__id": rows.conversation_id}
     shape = _Shape(
         tuple(sorted(item)),
-        tuple((group.name, group.table.name, _columns(group), len(group.rows), group.names)
+        tuple((group.name, group.table, _columns(group), len(group.rows), group.names)
               for group in groups),
         language=rows.contributor_id is not None and bool(rows.preferred_language),
         seen=rows.seen_address_id is not None, conversation=rows.conversation_id is not None)
     return _statement(shape), parameters
-
-
-_TABLES = {table.name: table for table in (
-    Tag.__table__, AuditEvent.__table__, ConsentRecord.__table__, RecordedNeed.__table__,
-    FeedbackTrackerLink.__table__, FeedbackConsultationLink.__table__)}
 
 
 @lru_cache(maxsize=256)
@@ -185,10 +176,9 @@ def _statement(shape: _Shape) -> Select[tuple[int]]:
     ids = {"feedback_id": item.c.id,
            "contributor_id": bindparam("contributor__id", type_=Integer())}
     writes: list[CTE] = []
-    for name, table_name, columns, count, names in shape.groups:
+    for name, table, columns, count, names in shape.groups:
         # INSERT ... SELECT, one SELECT a row: an INSERT's list of VALUES rows in a WITH clause
         # is a statement SQLAlchemy does not cache (it would be compiled every time).
-        table = _TABLES[table_name]
         selects = [select(*(bindparam(f"{name}__{number}__{column}", type_=table.c[column].type)
                             for column in columns), *([ids[names]] if names else []))
                    for number in range(count)]
