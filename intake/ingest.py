@@ -380,9 +380,11 @@ class Intake:
         record = self._stored_row(stored)
         with self._one_statement() as session:
             try:
-                context, sender = self._with_sender(session, message, self.context(session))
+                # A new person first: the transaction's way reads everything again.
+                sender = sender_address(session, self.vault, message)
                 if message.sender and sender is None:
                     return None
+                context = self._known_of(session, message, self.context(session), sender)
                 draft = pipeline.run(message, context)
                 now = self.clock()
                 item = NewItem(record, message, draft, reserved_reference(message) or new_reference(),
@@ -631,11 +633,16 @@ class Intake:
         they were sent), and their stored address (None for a stranger): one read for all of it
         and for the item's contributor (``_contributor``)."""
         sender = sender_address(session, self.vault, message)
+        return self._known_of(session, message, base, sender), sender
+
+    def _known_of(self, session: Session, message: IncomingMessage, base: PipelineContext,
+                  sender: ContactAddress | None) -> PipelineContext:
+        """``_with_sender``'s context, for a sender whose address is read already."""
         now = self.clock()
         return replace(
             base, now=now,
             language_prior=known_languages(session, sender.contributor if sender else None),
-            invitations=invitations_for(session, sender, message, now, self._reply_days)), sender
+            invitations=invitations_for(session, sender, message, now, self._reply_days))
 
     def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
                      now: datetime, sender: ContactAddress | None) -> Contributor | None:

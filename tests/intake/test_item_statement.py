@@ -175,6 +175,8 @@ def test_a_new_persons_message_goes_the_transactions_way(pg_runtime: Runtime) ->
     assert not [s for s, _ in sent if s.startswith("WITH item AS")]
     assert any(level != "AUTOCOMMIT" and s.startswith("INSERT INTO contributor")
                for s, level in sent)
+    # only their address is read before: the routing targets once, in the transaction
+    assert [level for s, level in sent if "FROM tracker_item" in s] == [None]
 
 
 def test_a_conversations_answers_link_the_conversation(pg_runtime: Runtime) -> None:
