@@ -32,12 +32,12 @@ from bot.engine import Choice, ConsultationEntry, Engine, EngineContext, Outcome
 from bot.script import Script
 from bot.state import FEEDBACK_JOIN, ChatState
 from bot.turn_statements import (
-    ADDRESS_WITH_OPEN_CONVERSATION,
     ANSWER_TURN,
     INBOUND_STATE,
     OPEN_CONVERSATION,
     OPEN_CONVERSATION_WITH_ADDRESS,
     SETTLE_INBOUND,
+    STORED_WITH_ADDRESS_AND_OPEN_CONVERSATION,
     THANK_TURN,
     TURN_ID_OF_MESSAGE,
     TURN_OF_MESSAGE,
@@ -83,6 +83,8 @@ REPLAY_POLL_SECONDS = 0.05
 # Tries at a turn whose conversation another turn wrote between its reads and its writes.
 DECIDE_ATTEMPTS = 4
 _T = TypeVar("_T")
+# A sender's address and open conversation, each None if there is none, as a turn read them.
+_Read = tuple[ContactAddress | None, Conversation | None]
 
 
 def _tried(attempt: Callable[[bool], _T], *overtaken: type[Exception]) -> _T:
@@ -222,27 +224,45 @@ class ChatService:
 
     # -- one message ---------------------------------------------------------------------
     def handle(self, message: ChatMessage) -> ChatReply:
-        inbound_id, duplicate = self.intake.receive(message.to_incoming())
+        # Stored as sent (encrypted); the conversation keeps the person's words in its state,
+        # which PostgreSQL cannot hold with a NUL in them (the pipeline drops control
+        # characters from the feedback anyway).
+        said = (replace(message, text=message.text.replace("\x00", ""))
+                if "\x00" in message.text else message)
+        inbound_id, duplicate, read = self._receive(message, said)
         if duplicate and (replayed := self._replay(inbound_id)) is not None:
             return replayed
-        if "\x00" in message.text:
-            # Stored as sent (above, encrypted); the conversation keeps the person's words in
-            # its state, which PostgreSQL cannot hold with a NUL in them (the pipeline drops
-            # control characters from the feedback anyway).
-            message = replace(message, text=message.text.replace("\x00", ""))
+        message = said
         # A message stored just now has no turn yet (its claim is checked by the unique turn per
         # message instead of a look-up); a repeat delivery's may, and so may a second try's.
         # Another worker may answer this message, open this person's conversation, or answer
         # their previous message, between this turn's reads and its writes: another try sees
         # what it did.
         decision = _tried(lambda first: self._decide(inbound_id, message,
-                                                     fresh=first and not duplicate),
+                                                     fresh=first and not duplicate,
+                                                     read=read if first else None),
                           IntegrityError, StaleDataError)
         if decision is None:
             # Another worker is answering this very message (a provider's retry raced the first
             # delivery): give the same answer once it is ready.
             return self._replay(inbound_id, wait=REPLAY_WAIT_SECONDS) or ChatReply((), duplicate=True)
         return self._act(inbound_id, decision)
+
+    def _receive(self, message: ChatMessage, said: ChatMessage
+                 ) -> tuple[int, bool, _Read | None]:
+        """Store the raw message as sent: its inbound id, whether it is a repeat delivery, and
+        for a turn that can take ``_decide_in_one_statement``'s way (on PostgreSQL; ``said``,
+        the words the turn uses, ask for nothing else) the sender's address and open
+        conversation, read by the statement that stores it: one round trip where two were."""
+        if self._one_statement is not self.runtime.sessions and self._says_only_its_turn(said):
+            row = self.intake.receive_reading(
+                message.to_incoming(), STORED_WITH_ADDRESS_AND_OPEN_CONVERSATION,
+                {"channel": message.channel, "address_hash": self._address_hash(message)})
+            if row is not None:
+                inbound_id, address, conversation = row
+                return inbound_id, False, (address, conversation)
+        inbound_id, duplicate = self.intake.receive(message.to_incoming())
+        return inbound_id, duplicate, None
 
     def _replay(self, inbound_id: int, wait: float = 0.0) -> ChatReply | None:
         """The answer already given to this message, waiting up to ``wait`` seconds for a
@@ -257,11 +277,12 @@ class ChatService:
                 return None
             time.sleep(REPLAY_POLL_SECONDS)
 
-    def _decide(self, inbound_id: int, message: ChatMessage,
-                fresh: bool = False) -> _Decision | None:
+    def _decide(self, inbound_id: int, message: ChatMessage, fresh: bool = False,
+                read: _Read | None = None) -> _Decision | None:
         """Run the engine on the message and write its turn, in one transaction. ``fresh``: the
         message was stored by this very request, so nobody can have answered it yet (a repeat
-        delivery racing it makes the turn's insert fail, and ``handle`` tries again).
+        delivery racing it makes the turn's insert fail, and ``handle`` tries again). ``read``:
+        the address and open conversation read as the message was stored (``_receive``).
 
         Everything is read, and the engine run, before the first write, so that on SQLite,
         where the first write takes the database's one write lock, a turn holds it only while
@@ -270,8 +291,8 @@ class ChatService:
         same conversation that wrote in between makes this one's update miss the version it
         read, and ``handle`` tries again. The explicit flushes below (a conversation opened or
         closed) write early: a conversation's first and last turns."""
-        if fresh and self._one_statement is not self.runtime.sessions and (
-                decided := self._decide_in_one_statement(inbound_id, message)) is not None:
+        if fresh and read is not None and (
+                decided := self._decide_in_one_statement(inbound_id, message, read)) is not None:
             return decided
         now = self.clock()
         decision = _Decision(language=self.script.default_language)
@@ -362,28 +383,26 @@ class ChatService:
             decision.replies.append(self.script.prompt(decision.language, "media"))
         return conversation
 
-    def _decide_in_one_statement(self, inbound_id: int, message: ChatMessage
+    def _decide_in_one_statement(self, inbound_id: int, message: ChatMessage, read: _Read
                                  ) -> _Decision | None:
         """``_decide`` for the commonest turns on PostgreSQL, a reply to a question and a first
-        message: read the address and any open conversation in a statement that commits
-        itself, run the engine, and write the turn as one statement
+        message: with the address and any open conversation ``read`` as the message was stored
+        (``_receive``), run the engine and write the turn as one statement
         (``bot.turn_statements.turn_written_with``; for a new person, with their contributor
-        and address): three round trips to the database where the transaction took seven to
-        eleven. None, having written nothing, for any other turn: those go the transaction's
-        way. No row is locked while the engine runs: a turn of the same conversation that wrote
-        meanwhile makes the write miss the version read (or, for a first message, the one open
-        conversation per address, or the one address per number), and ``handle`` tries again,
-        as on SQLite."""
+        and address): two round trips to the database in all, where the transaction took seven
+        to eleven after storing the message. None, having written nothing, for any other turn
+        (opted out, a conversation gone idle): those go the transaction's way. No row is locked
+        while the engine runs: a turn of the same conversation that wrote meanwhile makes the
+        write miss the version read (or, for a first message, the one open conversation per
+        address, or the one address per number), and ``handle`` tries again, as on SQLite."""
         now, channel, address_hash = self.clock(), message.channel, self._address_hash(message)
+        stored_address, conversation = read
+        # A new person's address (no id yet) is inserted with the turn.
+        address = stored_address or ContactAddress(
+            channel=channel, address_hash=address_hash, opted_out_at=None, last_seen_at=now)
+        if not self._writes_only_its_turn(address, conversation, now):
+            return None
         with self._one_statement() as session, session.no_autoflush:
-            found = session.execute(ADDRESS_WITH_OPEN_CONVERSATION, {
-                "channel": channel, "address_hash": address_hash}).first()
-            # A new person's address (no id yet) is inserted with the turn.
-            address, conversation = (ContactAddress(
-                channel=channel, address_hash=address_hash, opted_out_at=None, last_seen_at=now
-            ), None) if found is None else found
-            if not self._writes_only_its_turn(message, address, conversation, now):
-                return None
             state = ChatState.from_json(conversation.state) if conversation else None
             decision = _Decision(language=state.language if state else self.script.default_language)
             opening = conversation is None
@@ -430,16 +449,20 @@ class ChatService:
             "pseudonym": new_pseudonym(), "address_encrypted": self.intake.vault.encrypt(
                 normalise_address(message.channel, message.sender))}
 
-    def _writes_only_its_turn(self, message: ChatMessage, address: ContactAddress,
-                              conversation: Conversation | None, now: datetime) -> bool:
-        """Whether the turn will write nothing but its conversation, its message's state, its
-        turn and the hour of last contact: not a restart, an attachment or an empty message, no
-        opt-out, no idle conversation to close, nothing to signpost, no command."""
-        return not (
-            message.restart or message.media or not message.text.strip()
-            or address.opted_out_at is not None
-            or (conversation is not None and self._gone_idle(conversation, now))
-            or self.risks(message.text) or recognise(message.text, self.script) is not None)
+    def _says_only_its_turn(self, message: ChatMessage) -> bool:
+        """Whether the message, by itself, asks the turn to write nothing but its conversation,
+        its message's state, its turn and the hour of last contact: not a restart, an attachment
+        or an empty message, nothing to signpost, no command."""
+        return not (message.restart or message.media or not message.text.strip()
+                    or self.risks(message.text)
+                    or recognise(message.text, self.script) is not None)
+
+    def _writes_only_its_turn(self, address: ContactAddress, conversation: Conversation | None,
+                              now: datetime) -> bool:
+        """Whether a message that says only its turn (``_says_only_its_turn``) writes only it
+        from this sender: not opted out, no idle conversation to close."""
+        return address.opted_out_at is None and not (
+            conversation is not None and self._gone_idle(conversation, now))
 
     def _gone_idle(self, conversation: Conversation, now: datetime) -> bool:
         """Whether the conversation has been quiet long enough to be closed, not continued."""

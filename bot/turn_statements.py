@@ -2,8 +2,10 @@
 
 Building a statement per call (coercing its values, computing its cache key) was a tenth of a
 turn's CPU. Those that write are built on the tables, not the mapped classes: the ORM's path for
-a statement on a class cost ~70 µs more a run. On PostgreSQL the commonest turns write in one
-statement that commits itself (``turn_written_with``).
+a statement on a class cost ~70 µs more a run. On PostgreSQL the commonest turns take two
+statements that each commit themselves: the one that stores the raw message and reads the
+sender's address and open conversation (``STORED_WITH_ADDRESS_AND_OPEN_CONVERSATION``), and the
+one that writes the turn (``turn_written_with``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from sqlalchemy import CTE, and_, bindparam, exists, insert, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
 from intake.contributors import NEW_ADDRESS, NEW_CONTRIBUTOR
+from intake.inbound_statement import STORED_INBOUND
 from intake.storage.models import (
     ContactAddress,
     Conversation,
@@ -60,14 +63,17 @@ OPEN_CONVERSATION_WITH_ADDRESS = select(Conversation, ContactAddress).join(
     Conversation.channel == bindparam("channel"),
     Conversation.address_hash == bindparam("address_hash"),
     Conversation.status == ConversationStatus.OPEN).with_for_update(of=Conversation)
-# A turn that takes no transaction (``ChatService._decide_in_one_statement``) reads the sender's address
-# with their open conversation, if any, in a statement that commits itself.
-ADDRESS_WITH_OPEN_CONVERSATION = select(ContactAddress, Conversation).outerjoin(
+# A turn that takes no transaction (``ChatService._decide_in_one_statement``) reads the sender's
+# address and open conversation in the statement that stores its raw message (PostgreSQL,
+# ``intake.ingest.Intake.receive_reading``): the new row's id, with the address and the open
+# conversation or None for each. One round trip where storing, then reading, took two.
+STORED_WITH_ADDRESS_AND_OPEN_CONVERSATION = select(
+    STORED_INBOUND.c.id, ContactAddress, Conversation).select_from(STORED_INBOUND).outerjoin(
+    ContactAddress, and_(ContactAddress.channel == bindparam("channel"),
+                         ContactAddress.address_hash == bindparam("address_hash"))).outerjoin(
     Conversation, and_(Conversation.channel == ContactAddress.channel,
                        Conversation.address_hash == ContactAddress.address_hash,
-                       Conversation.status == ConversationStatus.OPEN)).where(
-    ContactAddress.channel == bindparam("channel"),
-    ContactAddress.address_hash == bindparam("address_hash"))
+                       Conversation.status == ConversationStatus.OPEN))
 
 
 def turn_written_with(written: CTE, seen: bool = False) -> ReturningInsert[tuple[int]]:

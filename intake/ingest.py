@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Executable, Row, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -32,6 +32,7 @@ from intake.contributors import (
     seen_due,
     sender_address,
 )
+from intake.inbound_statement import stored_params
 from intake.item_statement import REFERENCE_ATTEMPTS, ItemRows, item_written, taken_reference
 from intake.link_decisions import removed_targets
 from intake.message import IncomingMessage, message_from_json, message_to_json
@@ -175,6 +176,27 @@ class Intake:
                 raise RuntimeError("inbound message could not be stored")
             self.received(message.channel, duplicate=True)
             return existing, None, payload
+
+    def receive_reading(self, message: IncomingMessage, read: Executable,
+                        params: Mapping[str, Any]) -> Row[Any] | None:
+        """``receive`` and a read in one statement that commits itself, on PostgreSQL: ``read``
+        selects from ``intake.inbound_statement.STORED_INBOUND``, the message's row as it is
+        inserted, so it reads only if the message is stored, and both commit or fail together.
+        One round trip where ``receive`` and a read took two (a chat turn's commonest pair).
+        Its one row (the new id first); None, having stored nothing, on SQLite (no
+        data-modifying WITH, and no round trip to save) or when the row cannot be inserted (a
+        repeat delivery, stored already): the caller then receives the message as usual."""
+        if self._one_statement is self.sessions:
+            return None
+        _, values = self._inbound_values(message, self.clock())
+        with self._one_statement() as session:
+            try:
+                row = session.execute(read, {**params, **stored_params(values)}).one()
+            except IntegrityError:
+                session.rollback()
+                return None
+        self.received(message.channel, duplicate=False)
+        return row
 
     @staticmethod
     def _stored_row(values: dict[str, Any]) -> InboundMessage:

@@ -217,6 +217,19 @@ def writes_in(sent: list[tuple[str, object]]) -> list[str]:
             for statement, _ in sent if statement.startswith(("INSERT", "UPDATE", "WITH"))]
 
 
+# On PostgreSQL a turn's first statement stores its raw message and reads the sender's address
+# and open conversation (``ChatService._receive``).
+STORED_AND_READ = "WITH stored AS (INSERT INTO inbound_message"
+
+
+def kinds(sent: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Each statement sent, as its first word ("stored and read" for ``STORED_AND_READ``), and
+    the isolation level it ran under."""
+    return [("stored and read" if statement.startswith(STORED_AND_READ)
+             and "FROM stored LEFT OUTER JOIN contact_address" in statement
+             else statement.split()[0], level) for statement, level in sent]
+
+
 def test_a_reply_is_written_without_the_orms_flush(
         runtime: Runtime, phone: Phone, engine: Engine) -> None:
     """A reply to a question (most turns) writes its conversation, its message and its turn as
@@ -237,11 +250,12 @@ def test_a_reply_is_written_without_the_orms_flush(
     assert last.replies == [ask("rating")]
 
 
-def test_on_postgresql_a_reply_costs_three_statements_and_no_transaction(
+def test_on_postgresql_a_reply_costs_two_statements_and_no_transaction(
         runtime: Runtime, phone: Phone, engine: Engine) -> None:
-    """Store the message, read the conversation with its address, write the turn: each
-    statement commits itself (no BEGIN, no COMMIT), where a transaction took seven round trips.
-    A finishing reply is written the same way, before its feedback is stored."""
+    """Store the message and read the conversation with its address, then write the turn: two
+    statements, each committing itself (no BEGIN, no COMMIT), where storing, reading and a
+    transaction took nine round trips. A finishing reply is written the same way, before its
+    feedback is stored."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no round trips to save, nor data-modifying WITH clauses")
     for text in (GP_FEEDBACK, "YES", "2", "SKIP"):
@@ -249,15 +263,48 @@ def test_on_postgresql_a_reply_costs_three_statements_and_no_transaction(
     for text in ("1", "NO"):   # the contact question; then the conversation ends
         with statements_sent(engine) as sent:
             phone.send(text)
-        turn = [(s.split()[0], level) for s, level in sent][:3]
-        assert turn == [("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"),
-                        ("WITH", "AUTOCOMMIT")], sent
-        assert set_by(sent[2][0], "conversation") == [
+        assert kinds(sent)[:2] == [("stored and read", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")], sent
+        assert set_by(sent[1][0], "conversation") == [
             "status", "state", "last_activity_at", "closed_at", "version"]
-        assert set_by(sent[2][0], "inbound_message") == ["state", "error", "processed_at"]
+        assert set_by(sent[1][0], "inbound_message") == ["state", "error", "processed_at"]
     assert only_feedback(runtime).fft_rating == "good"
     (conversation,) = conversations(runtime)
     assert (conversation.status, conversation.closed_at) == ("completed", FIXED_NOW)
+
+
+@pytest.mark.parametrize("text", ["HELP", "", "I want to end my life"])
+def test_on_postgresql_a_message_asking_for_more_than_its_turn_is_stored_with_nothing_read(
+        runtime: Runtime, phone: Phone, engine: Engine, text: str) -> None:
+    """A command, an empty message or one to signpost cannot take the one-statement way, so
+    its raw message is stored by an INSERT of its own and its turn read in a transaction."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the stored-and-read statement is PostgreSQL's")
+    phone.send(GP_FEEDBACK)
+    with statements_sent(engine) as sent:
+        assert phone.send(text).replies
+    assert kinds(sent)[0] == ("INSERT", "AUTOCOMMIT")
+    assert "stored and read" not in {kind for kind, _ in kinds(sent)}
+    assert rows(runtime, InboundMessage) == 2
+
+
+def test_on_postgresql_an_opted_out_persons_message_read_as_stored_goes_the_transactions_way(
+        runtime: Runtime, phone: Phone, engine: Engine) -> None:
+    """Only the read tells that the sender has opted out: the message is stored and read in one
+    statement, then handled in a transaction (feedback on its own, no reply), stored once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the stored-and-read statement is PostgreSQL's")
+    for text in (GP_FEEDBACK, "STOP"):
+        phone.send(text)
+    with statements_sent(engine) as sent:
+        assert phone.send(GP_FEEDBACK).replies == ()
+    assert kinds(sent)[0] == ("stored and read", "AUTOCOMMIT")
+    assert None in {level for _, level in sent[1:]}  # a transaction's statements
+    # Three messages, and the stopped conversation's feedback.
+    assert rows(runtime, InboundMessage) == 4
+    assert inbound_states(runtime, phone.sent[-1:]) == ["processed"]
+    with runtime.sessions() as session:
+        texts = session.scalars(select(Feedback.text).order_by(Feedback.id)).all()
+    assert len(texts) == 2 and texts[-1] == GP_FEEDBACK
 
 
 def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
@@ -274,8 +321,7 @@ def test_a_known_persons_first_message_opens_a_conversation_with_its_turn(
     turn = ["INSERT INTO conversation", "UPDATE inbound_message", "INSERT INTO conversation_turn"]
     if engine.dialect.name == "postgresql":
         assert writes == ["INSERT INTO inbound_message", " + ".join(turn)]
-        assert {level for _, level in sent} == {"AUTOCOMMIT"}
-        assert len(sent) == 3
+        assert kinds(sent) == [("stored and read", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
         # Only what the turn settles: no parameter of the conversation's is taken for a column
         # of the message's that has the same name (its channel).
         assert set_by(sent[-1][0], "inbound_message") == ["state", "error", "processed_at"]
@@ -308,8 +354,7 @@ def test_a_reply_records_the_hour_of_last_contact_with_its_turn_when_it_is_due(
     assert address(runtime).last_seen_at == (later if recorded else FIXED_NOW)
     assert any("UPDATE contact_address" in statement for statement, _ in sent) == recorded
     if engine.dialect.name == "postgresql":
-        assert [(s.split()[0], level) for s, level in sent] == [
-            ("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+        assert kinds(sent) == [("stored and read", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
     (conversation,) = conversations(runtime)
     assert (conversation.state["step"], conversation.last_activity_at) == ("rating", later)
 
@@ -332,8 +377,7 @@ def test_a_known_persons_first_message_hours_later_records_the_hour_with_its_tur
     assert (after.channel, after.address_hash, after.contributor_id) == (
         before.channel, before.address_hash, before.contributor_id)
     if engine.dialect.name == "postgresql":
-        assert [(s.split()[0], level) for s, level in sent] == [
-            ("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+        assert kinds(sent) == [("stored and read", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
         assert set_by(sent[-1][0], "contact_address") == ["last_seen_at"]
     _, opened = conversations(runtime)
     assert (opened.status, opened.started_at, opened.contributor_id) == (
@@ -370,7 +414,8 @@ def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
     phone.send(GP_FEEDBACK)
     message = ChatMessage(channel="sms", provider_message_id="SM-moved-on", sender=SENDER,
                           text="YES")
-    inbound_id, _ = runtime.intake.receive(message.to_incoming())
+    inbound_id, duplicate, read = chat._receive(message, message)
+    assert not duplicate and read is not None
 
     def another_turn_writes() -> None:
         with engine.begin() as connection:
@@ -379,7 +424,7 @@ def test_on_postgresql_a_reply_whose_conversation_moved_on_writes_nothing(
 
     interrupted_by(chat, another_turn_writes)
     with pytest.raises(StaleDataError):
-        chat._decide_in_one_statement(inbound_id, message)
+        chat._decide_in_one_statement(inbound_id, message, read)
     assert inbound_states(runtime, ["SM-moved-on"]) == ["received"]
     with runtime.sessions() as session:
         assert session.scalar(select(ConversationTurn).where(
@@ -395,17 +440,16 @@ def test_a_new_persons_first_turn_is_written_without_the_orms_flush(
         runtime: Runtime, phone: Phone, engine: Engine) -> None:
     """A first message from a new number inserts its contributor, address and conversation as
     prebuilt statements (the ORM's flush of the three new objects cost about three times as
-    much), on PostgreSQL with its turn as one statement that commits itself (three round trips
-    in all, where a transaction took eleven); what they hold is what the ORM wrote, and the
-    next turn finds and updates them."""
+    much), on PostgreSQL with its turn as one statement that commits itself (two round trips
+    in all, with the one that stored the message; a transaction took eleven); what they hold is
+    what the ORM wrote, and the next turn finds and updates them."""
     with statements_sent(engine) as sent:
         writes, flushes = writes_and_flushes(runtime, phone, GP_FEEDBACK)
     turn = ["INSERT INTO contributor", "INSERT INTO contact_address", "INSERT INTO conversation",
             "UPDATE inbound_message", "INSERT INTO conversation_turn"]
     if engine.dialect.name == "postgresql":
         assert writes == ["INSERT INTO inbound_message", " + ".join(turn)]
-        assert [(s.split()[0], level) for s, level in sent] == [
-            ("INSERT", "AUTOCOMMIT"), ("SELECT", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
+        assert kinds(sent) == [("stored and read", "AUTOCOMMIT"), ("WITH", "AUTOCOMMIT")]
         assert set_by(sent[-1][0], "inbound_message") == ["state", "error", "processed_at"]
     else:
         assert writes == ["INSERT INTO inbound_message", *turn]
@@ -493,7 +537,7 @@ def test_the_finishing_turn_reads_its_conversation_once_and_records_the_thanks_i
     seen = statements_during(runtime, lambda: sent.append(phone.send("NO")))
     last = sent[0]
     assert last.reference == only_feedback(runtime).reference
-    assert len([s for s, _ in seen if s.startswith("SELECT")
+    assert len([s for s, _ in seen if s.startswith(("SELECT", STORED_AND_READ))
                 and re.search(r"\b(FROM|JOIN) conversation\b", s)]) == 1
     thanks = [level for s, level in seen if s.startswith("UPDATE conversation_turn")]
     assert thanks == ["AUTOCOMMIT" if runtime.engine.dialect.name == "postgresql" else None]
