@@ -47,7 +47,7 @@ preload_app = True
 # A worker is replaced when its memory has grown past WEB_WORKER_MEMORY_LIMIT_MB (see
 # post_request), not after a count of requests: replacing workers every 1,000 requests put
 # PostgreSQL's p99 at 200 SMS a second at 80-168 ms in four runs, against 30-51 ms with the
-# same workers kept (docs/performance.md, "Workers replaced on memory"). The count is still
+# same workers kept (docs/performance-history.md, "Workers replaced on memory"). The count is still
 # there for an operator who wants it (WEB_MAX_REQUESTS), spread out so workers started
 # together are not replaced together.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS") or 0)

@@ -5,7 +5,8 @@ connections and keeps them (keep-alive: nginx's upstream pool, a load balancer),
 workers can end up serving everything, each bound to one core by its interpreter lock, while the
 others idle. A socket per worker lets the kernel spread connections evenly: on 2 cores at 200
 webhooks a second on PostgreSQL, every run kept up and the p99 was lower in 4 of 5 pairs, where
-one shared socket fell behind in 3 (docs/performance.md; flat-out throughput did not rise). Its
+one shared socket fell behind in 3 (docs/performance-history.md, "A listening socket per worker";
+flat-out throughput did not rise). Its
 cost: when a worker stops (replaced on memory, or on
 a deploy), the connections still waiting in its socket are reset, and an SMS sent down one is
 lost, unless Linux hands them to another worker's socket, which it does with
