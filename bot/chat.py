@@ -254,7 +254,7 @@ class ChatService:
         for a turn that can take ``_decide_in_one_statement``'s way (on PostgreSQL; ``said``,
         the words the turn uses, ask for nothing else) the sender's address and open
         conversation, read by the statement that stores it: one round trip where two were."""
-        if self._one_statement is not self.runtime.sessions and self._says_only_its_turn(said):
+        if self._one_statement is not self.runtime.sessions and self._may_say_only_its_turn(said):
             row = self.intake.receive_reading(
                 message.to_incoming(), STORED_WITH_ADDRESS_AND_OPEN_CONVERSATION,
                 {"channel": message.channel, "address_hash": self._address_hash(message)})
@@ -448,6 +448,16 @@ class ChatService:
         return WRITE_NEWCOMERS_FIRST_REPLY, values | {
             "pseudonym": new_pseudonym(), "address_encrypted": self.intake.vault.encrypt(
                 normalise_address(message.channel, message.sender))}
+
+    def _may_say_only_its_turn(self, message: ChatMessage) -> bool:
+        """``_says_only_its_turn``, asked before the message is stored: if reading its words
+        fails, the message is stored on its own first, as every message is, and its turn
+        meets the failure after that."""
+        try:
+            return self._says_only_its_turn(message)
+        except Exception:  # whatever it is, the message must be stored first
+            log.exception("reading a message before storing it failed; storing it on its own")
+            return False
 
     def _says_only_its_turn(self, message: ChatMessage) -> bool:
         """Whether the message, by itself, asks the turn to write nothing but its conversation,

@@ -287,6 +287,22 @@ def test_on_postgresql_a_message_asking_for_more_than_its_turn_is_stored_with_no
     assert rows(runtime, InboundMessage) == 2
 
 
+def test_a_message_whose_words_cannot_be_read_is_stored_before_its_turn_fails(
+        runtime: Runtime, chat: ChatService, phone: Phone, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the words are read before the message is stored (to choose the statement
+    that stores it); if that fails, the message is stored on its own first, and the turn then
+    fails as it would have, leaving it for `intake reprocess`."""
+    phone.send(GP_FEEDBACK)
+
+    def broken(_text: str) -> tuple[str, ...]:
+        raise RuntimeError("safety check broke")
+
+    monkeypatch.setattr(chat, "risks", broken)
+    with pytest.raises(RuntimeError, match="safety check broke"):
+        phone.send("YES")
+    assert inbound_states(runtime, phone.sent[-1:]) == ["received"]
+
+
 def test_on_postgresql_an_opted_out_persons_message_read_as_stored_goes_the_transactions_way(
         runtime: Runtime, phone: Phone, engine: Engine) -> None:
     """Only the read tells that the sender has opted out: the message is stored and read in one
