@@ -291,7 +291,7 @@ class ChatService:
         same conversation that wrote in between makes this one's update miss the version it
         read, and ``handle`` tries again. The explicit flushes below (a conversation opened or
         closed) write early: a conversation's first and last turns."""
-        if fresh and read is not None and (
+        if read is not None and (  # read only as this request stored the message: fresh
                 decided := self._decide_in_one_statement(inbound_id, message, read)) is not None:
             return decided
         now = self.clock()
@@ -395,11 +395,13 @@ class ChatService:
         while the engine runs: a turn of the same conversation that wrote meanwhile makes the
         write miss the version read (or, for a first message, the one open conversation per
         address, or the one address per number), and ``handle`` tries again, as on SQLite."""
-        now, channel, address_hash = self.clock(), message.channel, self._address_hash(message)
+        now, channel = self.clock(), message.channel
         stored_address, conversation = read
-        # A new person's address (no id yet) is inserted with the turn.
+        # A new person's address (no id yet) is inserted with the turn; a known one's hash was
+        # read with it.
         address = stored_address or ContactAddress(
-            channel=channel, address_hash=address_hash, opted_out_at=None, last_seen_at=now)
+            channel=channel, address_hash=self._address_hash(message), opted_out_at=None,
+            last_seen_at=now)
         if not self._writes_only_its_turn(address, conversation, now):
             return None
         with self._one_statement() as session, session.no_autoflush:
