@@ -3,14 +3,16 @@
 
 ``POST /bench/bare-sms`` is the baseline the SMS webhook is measured against: it reads the same
 Twilio form, checks the same fields and answers with the same kind of TwiML, through the same
-Flask app (security headers and all) and the same gunicorn, but checks no signature and touches
-no database or conversation. What the real route costs beyond it is the work the service does.
+Flask app (security headers and all; like the SMS webhook, no per-address rate limit) and the
+same gunicorn, but checks no signature and touches no database or conversation. What the real
+route costs beyond it is the work the service does.
 """
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Blueprint, Response, request
 
+from webhooks.extensions import not_limited_by_address
 from webhooks.sms.routes import MAX_ID_LENGTH, _media_types, _twiml
 from webhooks.wsgi import app
 
@@ -29,6 +31,8 @@ def bare_sms() -> Response | tuple[str, int]:
     return _twiml((BARE_REPLY,))
 
 
-app.add_url_rule(BARE_PATH, "bench_bare_sms", bare_sms, methods=["POST"])
+bench = not_limited_by_address(Blueprint("bench", __name__))
+bench.add_url_rule(BARE_PATH, "bare_sms", bare_sms, methods=["POST"])
+app.register_blueprint(bench)
 
 __all__ = ["app"]

@@ -18,6 +18,7 @@ from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
 from webhooks import api, health
 from webhooks.converters import init_converters
+from webhooks.cookie_sessions import CookieSessions
 from webhooks.database_errors import init_database_errors
 from webhooks.extensions import csrf, limiter
 from webhooks.forms import routes as public
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     # Flask autoescapes only .html files by name; the NHS.UK macros are .jinja files and print
     # what people typed, so escaping is switched on for every template.
     app.jinja_env.autoescape = True
+    app.session_interface = CookieSessions()
     init_security_headers(app, production=production)
     init_database_errors(app)
     csrf.init_app(app)

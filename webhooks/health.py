@@ -13,9 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from intake import __version__
 from intake.storage import migrate
+from webhooks.extensions import not_limited_by_address
 from webhooks.runtime import current_runtime
 
-blueprint = Blueprint("health", __name__)
+blueprint = not_limited_by_address(Blueprint("health", __name__))
 
 
 @cache

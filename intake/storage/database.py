@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,6 +76,16 @@ def one_statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Sess
         return sessions
     return sessionmaker(bind.execution_options(isolation_level="AUTOCOMMIT"),
                         **{key: value for key, value in sessions.kw.items() if key != "bind"})
+
+
+def one_statement_connections(sessions: sessionmaker[Session]) -> Callable[[], Connection]:
+    """``one_statement_sessions``' connections with no ORM session around them, for a statement
+    that loads no ORM objects (storing a raw message, a chat turn's first statement): opening
+    and closing a session was a fifth of such a statement's CPU on PostgreSQL (measured)."""
+    bind = one_statement_sessions(sessions).kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("one-statement connections need sessions bound to an engine")
+    return bind.connect
 
 
 def is_reachable(engine: Engine) -> bool:

@@ -1,14 +1,16 @@
 """webhooks.extensions: one CSRF protector that checks only where a view asks it to, and one
-limiter that counts per connecting address and limits only the routes that say so."""
+limiter that counts per connecting address and limits only the routes that say so, never a
+provider's webhooks or the health probes."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from intake.bootstrap import Runtime
 from webhooks import create_app
-from webhooks.extensions import csrf, limiter
+from webhooks.extensions import _not_limited_by_address, csrf, limiter
 
 
 @pytest.fixture
@@ -57,3 +59,40 @@ def test_the_limit_counts_the_connecting_address_not_a_forwarded_header(strict: 
     assert spoofed.status_code == 429
     other = client.post("/feedback", data={}, environ_base={"REMOTE_ADDR": "192.0.2.11"})
     assert other.status_code == 400
+
+
+@pytest.fixture
+def default_limited(offline_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """The app with an operator's default limit of two requests a minute per address for every
+    route (``RATELIMIT_DEFAULT``). The limiter is shared by every app in the process, so the
+    default it takes is put back after the test."""
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
+    return create_app({"TESTING": True, "RATELIMIT_DEFAULT": "2 per minute"},
+                      runtime=offline_runtime)
+
+
+def statuses(client: FlaskClient, method: str, path: str, times: int = 4) -> list[int]:
+    return [client.open(path, method=method, data={"Body": "hello"}).status_code
+            for _ in range(times)]
+
+
+def test_a_default_limit_never_turns_away_a_providers_webhooks_or_the_health_probe(
+        default_limited: Flask) -> None:
+    """Every SMS comes from a few Twilio addresses and every update from Telegram's: a limit by
+    address there would refuse patients' messages. They keep reaching their signature checks."""
+    client = default_limited.test_client()
+    assert statuses(client, "POST", "/sms/twilio") == [403] * 4
+    assert statuses(client, "POST", "/telegram/webhook") == [403] * 4
+    assert 429 not in statuses(client, "GET", "/healthz")
+    assert statuses(client, "GET", "/privacy") == [200, 200, 429, 429]  # the default applies
+
+
+def test_only_the_webhook_and_health_blueprints_are_exempt(app: Flask) -> None:
+    exempt = set()
+    for rule in app.url_map.iter_rules():
+        if rule.arguments:
+            continue
+        with app.test_request_context(rule.rule, method=sorted(rule.methods or {"GET"})[0]):
+            if _not_limited_by_address():
+                exempt.add(rule.endpoint.split(".")[0])
+    assert exempt == {"sms", "telegram", "health"}

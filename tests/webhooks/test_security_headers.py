@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from intake.bootstrap import Runtime
@@ -79,6 +79,27 @@ def test_webhooks_and_health_checks_send_the_headers_too(client: FlaskClient) ->
                      client.post("/telegram/webhook", json={"update_id": 1})):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_response_that_rendered_no_page_allows_no_inline_code(client: FlaskClient) -> None:
+    """No nonce was made for it, so none is named: its policy allows only this site's files."""
+    for response in (client.get("/healthz"), client.post("/sms/twilio", data={"Body": "hi"})):
+        rules = policy(response)
+        assert rules["script-src"] == rules["style-src"] == "'self'"
+        assert rules["frame-ancestors"] == "'none'"
+        assert len(response.headers.getlist("Content-Security-Policy")) == 1
+
+
+def test_a_header_the_view_set_itself_is_kept_and_not_repeated(app: Flask) -> None:
+    @app.get("/framed-test")
+    def framed() -> Response:
+        return Response("ok", headers={"X-Frame-Options": "SAMEORIGIN",
+                                       "content-security-policy": "default-src 'none'"})
+
+    response = app.test_client().get("/framed-test")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert response.headers["Referrer-Policy"] == ALWAYS["Referrer-Policy"]
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ from bot.chat import ChatMessage
 from intake.outbox import record_status
 from intake.storage.models import OutboundStatus
 from webhooks.database_errors import is_unavailable, unavailable
+from webhooks.extensions import not_limited_by_address
 from webhooks.runtime import current_chat, current_runtime
 from webhooks.sms.settings import TwilioSettings
 from webhooks.sms.signature import is_signed
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("sms", __name__, url_prefix="/sms")
+blueprint = not_limited_by_address(Blueprint("sms", __name__, url_prefix="/sms"))
 MAX_MEDIA = 10
 TWILIO_STATUS = {
     "delivered": OutboundStatus.DELIVERED, "read": OutboundStatus.DELIVERED,

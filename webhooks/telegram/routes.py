@@ -21,10 +21,11 @@ from bot.telegram.background import BackgroundBot
 from bot.telegram.parsing import chat_message
 from bot.telegram.settings import TelegramSettings
 from webhooks.database_errors import is_unavailable, unavailable
+from webhooks.extensions import not_limited_by_address
 from webhooks.runtime import current_chat, current_runtime
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("telegram", __name__, url_prefix="/telegram")
+blueprint = not_limited_by_address(Blueprint("telegram", __name__, url_prefix="/telegram"))
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 BOT_KEY = "intake.telegram-bot"
 _lock = threading.Lock()

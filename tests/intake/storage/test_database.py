@@ -6,9 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
-from intake.storage.database import is_reachable, make_engine, make_sessions, normalise_url
+from intake.storage.database import (
+    is_reachable,
+    make_engine,
+    make_sessions,
+    normalise_url,
+    one_statement_connections,
+)
 from intake.storage.models import AuditEvent
 
 
@@ -62,3 +68,31 @@ def test_utc_now_default_is_aware(engine: Engine) -> None:
         stored = session.scalar(select(AuditEvent.occurred_at))
     assert stored is not None and stored.tzinfo is not None
     assert abs(stored - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def audit_rows(engine: Engine) -> int:
+    with engine.connect() as other:
+        return other.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_one_statement_connections_commit_each_statement_on_postgresql_only(engine: Engine) -> None:
+    """On PostgreSQL a statement is committed as it runs (another connection sees it before this
+    one closes, and a rollback cannot take it back); on SQLite it waits for the commit, as a
+    transaction's does. Either way the connection comes from the engine's own pool."""
+    connect = one_statement_connections(make_sessions(engine))
+    row = {"occurred_at": datetime.now(UTC), "actor": "test", "action": "x",
+           "entity_type": "t", "entity_id": "1"}
+    with connect() as connection:
+        assert connection.engine.pool is engine.pool
+        connection.execute(insert(AuditEvent), row)
+        seen = audit_rows(engine) if engine.dialect.name == "postgresql" else None
+        connection.rollback()
+    if engine.dialect.name == "postgresql":
+        assert seen == 1 and audit_rows(engine) == 1
+    else:
+        assert audit_rows(engine) == 0
+
+
+def test_one_statement_connections_need_sessions_bound_to_an_engine(engine: Engine) -> None:
+    with engine.connect() as connection, pytest.raises(TypeError, match="bound to an engine"):
+        one_statement_connections(make_sessions(connection))  # type: ignore[arg-type]
