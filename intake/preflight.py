@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
@@ -33,7 +31,7 @@ from intake import port_sharing
 from intake.config import CONFIG_DIR_VARIABLE, PACKAGE_CONFIG_DIR, ConfigError, load_config
 from intake.observability.logs import FORMATS, LEVELS
 from intake.settings import REQUIRED_IN_PRODUCTION, SettingsError, instance_from_env, tagging_from_env
-from intake.storage import migrate
+from intake.storage import migrate, schema_revision
 from intake.storage.database import normalise_url
 
 Level = Literal["error", "warning"]
@@ -314,8 +312,7 @@ def check_database(env: Mapping[str, str]) -> list[Finding]:
                                                       "exist yet; run `intake db upgrade` to create it.")]
     engine = _probe_engine(url)
     try:
-        current = migrate.current_revision(engine)
-        head = migrate.head_revision(engine)
+        current, head = schema_revision.database_revision(engine), schema_revision.HEAD
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
         return [_error("database-unreachable", f"The database at {shown} does not answer ({reason}); "
@@ -327,9 +324,7 @@ def check_database(env: Mapping[str, str]) -> list[Finding]:
     if current is None:
         return [not_migrated("database-not-migrated", f"The database at {shown} holds no schema; "
                                                       "run `intake db upgrade`.")]
-    try:
-        ScriptDirectory.from_config(migrate.alembic_config(engine)).get_revision(current)
-    except CommandError:
+    if not migrate.is_known_revision(engine, current):
         return [_error("database-newer", f"The database at {shown} is at revision {current}, which this "
                                          "version does not know: a newer release migrated it. Deploy "
                                          "that release, or restore a backup taken before it.")]

@@ -5,32 +5,25 @@ it must not look healthy."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake import __version__
-from intake.storage import migrate
+from intake.storage import schema_revision
 from webhooks.extensions import not_limited_by_address
 from webhooks.runtime import current_runtime
 
 blueprint = not_limited_by_address(Blueprint("health", __name__))
 
 
-@cache
-def _expected_revision(engine: Engine) -> str | None:
-    return migrate.head_revision(engine)
-
-
 def database_state(engine: Engine) -> str:
     """"ok", "unreachable", or "not migrated" (schema missing or at another revision)."""
     try:
-        current = migrate.current_revision(engine)
+        current = schema_revision.database_revision(engine)
     except SQLAlchemyError:
         return "unreachable"
-    return "ok" if current == _expected_revision(engine) else "not migrated"
+    return "ok" if current == schema_revision.HEAD else "not migrated"
 
 
 @blueprint.get("/healthz")

@@ -13,7 +13,7 @@ from intake.bootstrap import Runtime, build_runtime
 from intake.config import ConfigError
 from intake.privacy.vault import VaultError
 from intake.settings import SettingsError
-from intake.storage import migrate
+from intake.storage import migrate, schema_revision
 
 
 def cli_actor() -> str:
@@ -46,8 +46,8 @@ def open_runtime(require_schema: bool = True) -> Iterator[Runtime]:
 
 
 def ensure_schema(runtime: Runtime) -> None:
-    current = migrate.current_revision(runtime.engine)
-    head = migrate.head_revision(runtime.engine)
+    """Without Alembic unless it migrates (``intake.storage.schema_revision``)."""
+    current, head = schema_revision.database_revision(runtime.engine), schema_revision.HEAD
     if current == head:
         return
     embedded = runtime.engine.dialect.name == "sqlite"
