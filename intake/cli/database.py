@@ -36,3 +36,5 @@ def revision(message: str) -> None:
     """For developers: write a migration from changes to the models."""
     with open_runtime() as runtime:
         migrate.make_revision(runtime.engine, message)
+    click.echo("Written. Set HEAD in intake/storage/schema_revision.py to its revision: "
+               "processes check the schema against it.")

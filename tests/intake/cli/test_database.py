@@ -52,6 +52,15 @@ def test_revision_needs_a_message(env: dict[str, str]) -> None:
     assert "Missing option '--message'" in result.output
 
 
+def test_revision_writes_the_migration_and_says_to_name_it_the_head(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    written: list[str] = []
+    monkeypatch.setattr(migrate, "make_revision", lambda _engine, message: written.append(message))
+    result = run(env, "db", "revision", "-m", "a new column")
+    assert result.exit_code == 0 and written == ["a new column"]
+    assert "Set HEAD in intake/storage/schema_revision.py" in result.output
+
+
 def test_an_unknown_subcommand_is_a_usage_error(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["db", "downgrade"], env=env)
     assert result.exit_code == 2
