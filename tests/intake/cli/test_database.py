@@ -56,6 +56,7 @@ def test_revision_writes_the_migration_and_says_to_name_it_the_head(
         env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     written: list[str] = []
     monkeypatch.setattr(migrate, "make_revision", lambda _engine, message: written.append(message))
+    run(env, "db", "upgrade")  # PostgreSQL is never migrated by a command of its own accord
     result = run(env, "db", "revision", "-m", "a new column")
     assert result.exit_code == 0 and written == ["a new column"]
     assert "Set HEAD in intake/storage/schema_revision.py" in result.output
