@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from intake import pipeline
-from intake.campaigns.reply_links import invitations_for, recent_invitations
+from intake.campaigns.reply_links import recent_invitations
 from intake.config import Config
 from intake.contributors import (
     answer_rows,
@@ -40,7 +40,8 @@ from intake.pipeline import Draft, PipelineContext, RejectedMessage, Taggers
 from intake.pipeline.stages.needs import need_code
 from intake.privacy.vault import ContactVault
 from intake.references import new_reference
-from intake.routing_targets import load_consultation_targets, load_tracker_targets
+from intake.routing_targets import load_routing_targets
+from intake.sender_history import sender_history
 from intake.storage.base import Base, utcnow
 from intake.storage.database import one_statement_connections, one_statement_sessions
 from intake.storage.models import (
@@ -305,10 +306,10 @@ class Intake:
 
     # -- processing ------------------------------------------------------------------------
     def context(self, session: Session) -> PipelineContext:
-        return PipelineContext(
-            config=self.config, taggers=self.taggers,
-            tracker_items=load_tracker_targets(session),
-            consultations=load_consultation_targets(session), now=self.clock())
+        tracker_items, consultations = load_routing_targets(session)
+        return PipelineContext(config=self.config, taggers=self.taggers,
+                               tracker_items=tracker_items, consultations=consultations,
+                               now=self.clock())
 
     @property
     def _reply_days(self) -> int:
@@ -662,10 +663,9 @@ class Intake:
                   sender: ContactAddress | None) -> PipelineContext:
         """``_with_sender``'s context, for a sender whose address is read already."""
         now = self.clock()
-        return replace(
-            base, now=now,
-            language_prior=known_languages(session, sender.contributor if sender else None),
-            invitations=invitations_for(session, sender, message, now, self._reply_days))
+        languages, invitations = sender_history(session, sender.contributor if sender else None,
+                                                message.received_at or now, self._reply_days)
+        return replace(base, now=now, language_prior=languages, invitations=invitations)
 
     def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
                      now: datetime, sender: ContactAddress | None) -> Contributor | None:

@@ -25,7 +25,7 @@ DELIVERED = (OutboundStatus.SENT, OutboundStatus.DELIVERED)
 # Read for every item with a known sender (a conversation's last turn among them): built once,
 # on the tables.
 _CAMPAIGNS, _OUTBOX = Campaign.__table__, OutboundMessage.__table__
-_INVITED_TO = (
+INVITED_TO = (
     select(_CAMPAIGNS.c.consultation_id).join(_OUTBOX, _OUTBOX.c.campaign_id == _CAMPAIGNS.c.id)
     .where(_OUTBOX.c.contributor_id == bindparam("contributor_id"),
            _OUTBOX.c.purpose == CampaignKind.INVITATION,
@@ -42,7 +42,7 @@ def recent_invitations(session: Session, contributor_id: int | None, moment: dat
     ``moment`` (a queued or failed invitation does not count: they never read it)."""
     if contributor_id is None:
         return ()
-    rows = session.scalars(_INVITED_TO, {"contributor_id": contributor_id, "moment": moment,
+    rows = session.scalars(INVITED_TO, {"contributor_id": contributor_id, "moment": moment,
                                          "since": moment - timedelta(days=days)})
     return tuple(sorted(row for row in rows if row is not None))
 

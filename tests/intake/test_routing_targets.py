@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
 from intake.pipeline.draft import ConsultationTarget, TrackerTarget
-from intake.routing_targets import load_consultation_targets, load_tracker_targets
+from intake.routing_targets import load_routing_targets
 from intake.storage.models import Consultation, ConsultationStatus, TrackerItem, TrackerStatus
 from tests.conftest import FIXED_NOW
 
@@ -32,10 +33,17 @@ def consultation(session: Session, slug: str, status: str, **fields: object) -> 
     return row.id
 
 
+def load_tracker_targets(session: Session) -> tuple[TrackerTarget, ...]:
+    return load_routing_targets(session)[0]
+
+
+def load_consultation_targets(session: Session) -> tuple[ConsultationTarget, ...]:
+    return load_routing_targets(session)[1]
+
+
 def test_no_targets_in_an_empty_database(runtime: Runtime) -> None:
     with runtime.sessions() as session:
-        assert load_tracker_targets(session) == ()
-        assert load_consultation_targets(session) == ()
+        assert load_routing_targets(session) == ((), ())
 
 
 def test_only_active_tracker_items_are_targets(runtime: Runtime) -> None:
@@ -85,3 +93,19 @@ def test_loaded_consultation_dates_are_aware_and_usable_for_the_open_check(runti
     assert target.opens_at is not None and target.opens_at.tzinfo is not None
     assert target.is_open_at(FIXED_NOW)
     assert not target.is_open_at(CLOSES + timedelta(days=1))
+
+
+def test_both_kinds_come_in_one_statement_each_as_its_own_kind(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as session:
+        item = tracker_item(session, "GP phone access", TrackerStatus.ACTIVE, ["gp"])
+        open_id = consultation(session, "gp-access-2026", ConsultationStatus.OPEN, services=["gp"],
+                               keywords=["phone"], opens_at=OPENS, closes_at=CLOSES)
+    sent: list[str] = []
+    with runtime.sessions() as session:
+        event.listen(session.connection(), "before_cursor_execute",
+                     lambda *args: sent.append(args[2]))
+        tracker, consultations = load_routing_targets(session)
+    assert len(sent) == 1
+    assert tracker == (TrackerTarget(item, frozenset({"gp"})),)
+    assert consultations == (ConsultationTarget(open_id, "gp-access-2026", frozenset({"gp"}),
+                                                ("phone",), OPENS, CLOSES, "open"),)
