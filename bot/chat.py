@@ -63,7 +63,7 @@ from intake.pipeline.stages.service import infer
 from intake.references import new_pseudonym
 from intake.signposting import record_signposting
 from intake.storage.adopted import adopted
-from intake.storage.database import one_statement_sessions
+from intake.storage.database import one_statement_connections, one_statement_sessions
 from intake.storage.models import (
     AuditEvent,
     Consultation,
@@ -163,6 +163,7 @@ class ChatService:
         # For the reads that are one statement: on PostgreSQL, no BEGIN and no ROLLBACK, which
         # would make psycopg forget the connection's prepared statements.
         self._one_statement = one_statement_sessions(runtime.sessions)
+        self._one_statement_connection = one_statement_connections(runtime.sessions)
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -607,9 +608,10 @@ class ChatService:
             replies.insert(1 if decision.signposted else 0,
                            self.script.prompt(decision.language, "thanks", reference=reference)
                            if reference else self.script.prompt(decision.language, "closing"))
-            with self._one_statement.begin() as session:
-                session.execute(THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
-                                             "answered_at": self.clock()})
+            with self._one_statement_connection() as connection:
+                connection.execute(THANK_TURN, {"inbound_id": inbound_id, "replies": replies,
+                                                "answered_at": self.clock()})
+                connection.commit()
         return ChatReply(tuple(replies), reference=reference, choices=decision.choices)
 
     # -- events outside the conversation ---------------------------------------------------

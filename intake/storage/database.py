@@ -80,8 +80,9 @@ def one_statement_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Sess
 
 def one_statement_connections(sessions: sessionmaker[Session]) -> Callable[[], Connection]:
     """``one_statement_sessions``' connections with no ORM session around them, for a statement
-    that loads no ORM objects (storing a raw message, a chat turn's first statement): opening
-    and closing a session was a fifth of such a statement's CPU on PostgreSQL (measured)."""
+    that loads no ORM objects (storing a raw message): opening and closing a session was about
+    a quarter of such a statement's CPU on PostgreSQL (docs/performance.md, "What sending one
+    statement costs")."""
     bind = one_statement_sessions(sessions).kw.get("bind")
     if not isinstance(bind, Engine):
         raise TypeError("one-statement connections need sessions bound to an engine")
