@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -192,28 +191,6 @@ _RECENT_ITEMS = (select(_FEEDBACK.c.id).where(_FEEDBACK.c.contributor_id == bind
 RECENT_LANGUAGES = select(_TAGS.c.value).where(
     _TAGS.c.feedback_id.in_(_RECENT_ITEMS.scalar_subquery()), _TAGS.c.kind == "language",
     _TAGS.c.retracted_at.is_(None), _TAGS.c.value != "und")
-
-
-def known_languages(session: Session, contributor: Contributor | None,
-                    exclude_feedback_id: int | None = None) -> dict[str, float]:
-    """What we know of a person's languages (code -> weight), for language detection: their
-    preferred language and the language tags of their recent messages (staff corrections too).
-    ``contributor``: as the caller has it already (with their address, say), not read again."""
-    if contributor is None:
-        return {}
-    # No item has id 0: "excluding none" is the same statement.
-    return language_weights(contributor, session.scalars(RECENT_LANGUAGES, {
-        "contributor_id": contributor.id, "exclude_id": exclude_feedback_id or 0}))
-
-
-def language_weights(contributor: Contributor, recent: Iterable[str]) -> dict[str, float]:
-    """``known_languages`` from the language tags of the person's ``recent`` items."""
-    weights: dict[str, float] = {}
-    if contributor.preferred_language:
-        weights[contributor.preferred_language] = PREFERRED_LANGUAGE_WEIGHT
-    for code in recent:
-        weights[code] = weights.get(code, 0.0) + 1.0
-    return weights
 
 
 def sender_address(session: Session, vault: ContactVault,

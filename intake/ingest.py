@@ -20,12 +20,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from intake import pipeline
-from intake.campaigns.reply_links import recent_invitations
+from intake.campaigns.reply_links import reply_moment
 from intake.config import Config
 from intake.contributors import (
     answer_rows,
     contributor_for,
-    known_languages,
     mark_seen,
     normalise_address,
     record_answers,
@@ -664,7 +663,7 @@ class Intake:
         """``_with_sender``'s context, for a sender whose address is read already."""
         now = self.clock()
         languages, invitations = sender_history(session, sender.contributor if sender else None,
-                                                message.received_at or now, self._reply_days)
+                                                reply_moment(message, now), self._reply_days)
         return replace(base, now=now, language_prior=languages, invitations=invitations)
 
     def _contributor(self, session: Session, record: InboundMessage, message: IncomingMessage,
@@ -869,10 +868,11 @@ class Intake:
             with self.sessions.begin() as session:
                 feedback = session.get_one(Feedback, feedback_id)
                 message = self._original_message(session, feedback)
-                context = replace(self.context(session), language_prior=known_languages(
-                    session, feedback.contributor, exclude_feedback_id=feedback.id),
-                    invitations=recent_invitations(session, feedback.contributor_id,
-                                                   feedback.received_at, self._reply_days))
+                languages, invitations = sender_history(
+                    session, feedback.contributor, feedback.received_at, self._reply_days,
+                    exclude_feedback_id=feedback.id)
+                context = replace(self.context(session), language_prior=languages,
+                                  invitations=invitations)
                 try:
                     draft = pipeline.run(message, context)
                 except RejectedMessage as exc:

@@ -11,7 +11,7 @@ from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from intake.campaigns.reply_links import INVITED_TO
-from intake.contributors import RECENT_LANGUAGES, language_weights
+from intake.contributors import PREFERRED_LANGUAGE_WEIGHT, RECENT_LANGUAGES
 from intake.storage.models import Contributor
 
 _LANGUAGES, _INVITED = RECENT_LANGUAGES.subquery(), INVITED_TO.subquery()
@@ -22,18 +22,24 @@ _HISTORY = union_all(
 
 
 def sender_history(session: Session, contributor: Contributor | None, moment: datetime,
-                   reply_days: int) -> tuple[dict[str, float], tuple[int, ...]]:
-    """``intake.contributors.known_languages`` and ``intake.campaigns.recent_invitations`` for
-    ``contributor`` (None for a stranger: nothing known) as of ``moment``, in one read."""
+                   reply_days: int, exclude_feedback_id: int | None = None
+                   ) -> tuple[dict[str, float], tuple[int, ...]]:
+    """What is known of ``contributor`` (None for a stranger: nothing) as of ``moment``, in one
+    read: their languages (code -> weight: their preferred language weighs two, each language
+    tag of their recent items, staff corrections included, one; ``exclude_feedback_id``: an
+    item being tagged again, left out), and the ids of the consultations they were sent an
+    invitation to in the ``reply_days`` before ``moment``."""
     if contributor is None:
         return {}, ()
-    languages: list[str] = []
+    weights: dict[str, float] = {}
+    if contributor.preferred_language:
+        weights[contributor.preferred_language] = PREFERRED_LANGUAGE_WEIGHT
     invitations: list[int] = []
-    for row in session.execute(_HISTORY, {  # no item has id 0: no item is left out
-            "contributor_id": contributor.id, "exclude_id": 0, "moment": moment,
-            "since": moment - timedelta(days=reply_days)}):
+    for row in session.execute(_HISTORY, {  # no item has id 0: "excluding none" is the same read
+            "contributor_id": contributor.id, "exclude_id": exclude_feedback_id or 0,
+            "moment": moment, "since": moment - timedelta(days=reply_days)}):
         if row.kind == "language":
-            languages.append(row.language)
+            weights[row.language] = weights.get(row.language, 0.0) + 1.0
         else:
             invitations.append(row.consultation_id)
-    return language_weights(contributor, languages), tuple(sorted(invitations))
+    return weights, tuple(sorted(invitations))

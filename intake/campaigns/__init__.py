@@ -3,12 +3,13 @@ to the people who agreed to hear from us, in their language, on their own channe
 
 No web code here: the staff workspace (``webhooks/staff/campaigns.py``) calls :func:`preview` and
 :func:`send`; the outbox worker runs :func:`send_checks` before each message; ``Intake.process``
-asks :func:`invitations_for` so that replies to an invitation are linked to its consultation.
+reads the invitations a sender was sent (``reply_links``, through ``intake.sender_history``) so
+that replies to an invitation are linked to its consultation.
 """
 
 from intake.campaigns.audience import Audience, Exclusion, Reason, Recipient
 from intake.campaigns.quiet_hours import QuietHours
-from intake.campaigns.reply_links import invitations_for, recent_invitations
+from intake.campaigns.reply_links import reply_moment
 from intake.campaigns.sending import (
     CAMPAIGN_PURPOSES,
     AudienceChanged,
@@ -45,9 +46,8 @@ __all__ = [
     "Target",
     "TextGroup",
     "audience",
-    "invitations_for",
     "preview",
-    "recent_invitations",
+    "reply_moment",
     "send",
     "send_checks",
 ]

@@ -1,22 +1,22 @@
 """Replies to an invitation: which consultations a person was recently invited to.
 
 When someone we invited writes back within ``invitation_reply_days`` while the consultation is
-still open, what they say is about that consultation. The pipeline stays pure: this reads the
-invitations, and the routing stage links the feedback (rule ``consultation-invitation-reply``).
+still open, what they say is about that consultation. The pipeline stays pure: the invitations
+are read with the rest of the sender's history (``intake.sender_history``, with ``INVITED_TO``
+here: a queued or failed invitation does not count, they never read it), and the routing stage
+links the feedback (rule ``consultation-invitation-reply``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from intake.message import IncomingMessage
 from intake.storage.models import (
     Campaign,
     CampaignKind,
-    ContactAddress,
     OutboundMessage,
     OutboundStatus,
 )
@@ -36,21 +36,7 @@ INVITED_TO = (
     .distinct())
 
 
-def recent_invitations(session: Session, contributor_id: int | None, moment: datetime,
-                       days: int) -> tuple[int, ...]:
-    """Ids of the consultations this person was sent an invitation to in the ``days`` before
-    ``moment`` (a queued or failed invitation does not count: they never read it)."""
-    if contributor_id is None:
-        return ()
-    rows = session.scalars(INVITED_TO, {"contributor_id": contributor_id, "moment": moment,
-                                         "since": moment - timedelta(days=days)})
-    return tuple(sorted(row for row in rows if row is not None))
-
-
-def invitations_for(session: Session, sender: ContactAddress | None, message: IncomingMessage,
-                    now: datetime, days: int) -> tuple[int, ...]:
-    """``recent_invitations`` for the sender of a message not yet stored (``sender``: their
-    stored address, ``intake.contributors.sender_address``; None for a stranger), as of when the
-    message arrived, else ``now``."""
-    return recent_invitations(session, sender.contributor_id if sender else None,
-                              message.received_at or now, days)
+def reply_moment(message: IncomingMessage, now: datetime) -> datetime:
+    """When a message is placed in time for the invitations it may answer: when it arrived,
+    else ``now`` (``intake.sender_history`` reads the invitations sent in the days before)."""
+    return message.received_at or now

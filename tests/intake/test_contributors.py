@@ -19,13 +19,13 @@ from intake.contributors import (
     address_for,
     contributor_for,
     find_address,
-    known_languages,
     record_answers,
     sender_address,
 )
 from intake.ingest import RetagSummary
 from intake.message import Answers, Consent, IncomingMessage
 from intake.references import ALPHABET
+from intake.sender_history import sender_history
 from intake.storage.models import (
     ConsentRecord,
     ContactAddress,
@@ -334,7 +334,7 @@ def test_needs_given_for_oneself_are_recorded_when_on_behalf_of_is_false(runtime
     assert count(runtime, RecordedNeed) == 1
 
 
-# -- known_languages and sender_address --------------------------------------------------------
+# -- a sender's languages (intake.sender_history) and sender_address ---------------------------
 
 REFERENCES = counter(1)
 # Czech and Slovak both write it; on its own the text leans Czech, not far.
@@ -373,7 +373,7 @@ def feedback(runtime: Runtime, contributor_id: int | None, *languages: str,
 def known(runtime: Runtime, contributor_id: int | None, exclude: int | None = None) -> dict[str, float]:
     with runtime.sessions() as session:
         contributor = session.get(Contributor, contributor_id) if contributor_id else None
-        return known_languages(session, contributor, exclude_feedback_id=exclude)
+        return sender_history(session, contributor, FIXED_NOW, 14, exclude_feedback_id=exclude)[0]
 
 
 def sms(text: str, pid: str, sender: str = SENDER) -> IncomingMessage:
@@ -449,7 +449,7 @@ def test_sender_address_finds_the_person_by_address(runtime: Runtime) -> None:
 
         def sender_languages(message: IncomingMessage) -> dict[str, float]:
             sender = sender_address(session, vault, message)
-            return known_languages(session, sender.contributor if sender else None)
+            return sender_history(session, sender.contributor if sender else None, FIXED_NOW, 14)[0]
 
         assert sender_languages(sms("text", "m-9")) == {"sk": 3.0}
         assert sender_languages(sms("text", "m-9", OTHER_SENDER)) == {}

@@ -11,11 +11,18 @@ import pytest
 from sqlalchemy.orm import Session
 
 from intake.bootstrap import Runtime
-from intake.campaigns.reply_links import invitations_for, recent_invitations
+from intake.campaigns.reply_links import reply_moment
 from intake.contributors import sender_address
 from intake.message import IncomingMessage
 from intake.privacy.vault import ContactVault
-from intake.storage.models import Campaign, CampaignKind, OutboundMessage, OutboundStatus
+from intake.sender_history import sender_history
+from intake.storage.models import (
+    Campaign,
+    CampaignKind,
+    Contributor,
+    OutboundMessage,
+    OutboundStatus,
+)
 from tests.conftest import FIXED_NOW
 from tests.intake.synthetic_people import DAY, add_consultation, add_person, add_tracker_item, phone
 
@@ -38,6 +45,13 @@ def sent_message(session: Session, contributor_id: int, *, consultation_id: int 
         status=status, sent_at=sent_at, next_attempt_at=FIXED_NOW - 30 * DAY,
         created_at=FIXED_NOW - 30 * DAY, updated_at=FIXED_NOW - 30 * DAY))
     session.flush()
+
+
+def recent_invitations(session: Session, contributor_id: int | None, moment: datetime,
+                       days: int) -> tuple[int, ...]:
+    """The consultations ``sender_history`` finds this person was invited to."""
+    contributor = session.get(Contributor, contributor_id) if contributor_id else None
+    return sender_history(session, contributor, moment, days)[1]
 
 
 @pytest.fixture
@@ -110,8 +124,11 @@ def message(sender: str | None, received_at: datetime | None = None) -> Incoming
 
 def invitations_of(session: Session, vault: ContactVault, incoming: IncomingMessage,
                    now: datetime) -> tuple[int, ...]:
-    """``invitations_for`` the message's sender, found by address as ``Intake`` finds them."""
-    return invitations_for(session, sender_address(session, vault, incoming), incoming, now, DAYS)
+    """The invitations of the message's sender, found by address and placed in time as
+    ``Intake`` finds and places them."""
+    sender = sender_address(session, vault, incoming)
+    return sender_history(session, sender.contributor if sender else None,
+                          reply_moment(incoming, now), DAYS)[1]
 
 
 def test_a_message_is_matched_to_its_sender_by_address(runtime: Runtime, session: Session) -> None:
