@@ -155,6 +155,37 @@ def _cpu_fields(pid: int) -> list[int]:
     return [int(value) for value in fields[11:15]]
 
 
+def postgres_cpu_seconds(proc: Path = Path("/proc")) -> float | None:
+    """CPU time (user + system) the PostgreSQL server on this machine has used so far: every
+    process named ``postgres``, with the backends that have exited counted in their parent's
+    children's time (the server's own parent is not one of them). None where no such process
+    can be read. A figure for the benchmarks' database only when it runs here (the default)."""
+    found: dict[int, tuple[int, list[int]]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited since listed, or not ours to read
+            continue
+        found[int(entry.name)] = (int(fields[1]), [int(value) for value in fields[11:15]])
+    if not found:
+        return None
+    ticks = 0
+    for parent, (utime, stime, cutime, cstime) in found.values():
+        ticks += utime + stime + (0 if parent in found else cutime + cstime)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def is_local(database_url: str) -> bool:
+    """Whether ``database_url`` names a PostgreSQL server on this machine."""
+    url = normalise_url(database_url)
+    return url.get_backend_name() == "postgresql" and url.host in (None, "", "127.0.0.1",
+                                                                    "localhost", "::1")
+
+
 def _get(url: str, seconds: float = 2.0) -> int:
     try:
         with urllib.request.urlopen(url, timeout=seconds) as response:

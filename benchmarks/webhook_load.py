@@ -27,6 +27,11 @@ Each closed-loop sender has an httpx client of its own, which costs this script 
 much per request as one shared pool (``--closed-loop-pool shared``, as figures before 6 December
 were measured; docs/performance.md).
 
+``--floor`` adds ``POST /bench/stored-sms`` to each closed-loop round (benchmarks/webhook_app.py):
+the signature checked and the message stored as the real route does first, with no conversation.
+Its rate over the bare route's is what any webhook that keeps the service's first promise could
+reach on this machine; the real route's over it is what the conversation and the pipeline cost.
+
 ``--tagging worker`` runs the server with INTAKE_TAGGING=worker and ``intake worker`` beside it,
 as production would: a finished conversation is stored and answered at once, and the worker tags
 it. The worker's CPU time is counted in the server's, the messages still waiting for it are
@@ -35,7 +40,7 @@ worker has tagged them all, and prints how long that took.
 
     .venv/bin/python -m benchmarks.webhook_load [--databases sqlite,postgresql] [--workers 5]
         [--threads 4] [--concurrency 16] [--seconds 20] [--rate 200[,50,...]] [--latency-seconds 20]
-        [--rounds 2] [--warmup-seconds 5] [--tagging inline|worker]
+        [--rounds 2] [--warmup-seconds 5] [--floor] [--tagging inline|worker]
         [--closed-loop-pool per-connection|shared]
 """
 
@@ -71,12 +76,14 @@ from benchmarks.served import (
     Gunicorn,
     cpu_seconds,
     fresh_database,
+    is_local,
+    postgres_cpu_seconds,
     production_env,
     running_gunicorn,
     stop,
 )
 from benchmarks.sms_traffic import Traffic
-from benchmarks.webhook_app import BARE_PATH
+from benchmarks.webhook_app import BARE_PATH, STORED_PATH
 from intake.port_sharing import kernel_migrates, reuse_port
 from intake.preflight import NGINX_IDLE_UPSTREAM_SECONDS
 from intake.storage.database import make_engine
@@ -109,6 +116,7 @@ class Phase:
     server_cpu: float = 0.0
     client_cpu: float = 0.0
     busiest_worker: float = 0.0  # the busiest gunicorn worker's CPU, in cores
+    database_cpu: float | None = None  # PostgreSQL's, when it runs on this machine
 
     @property
     def requests(self) -> int:
@@ -133,15 +141,22 @@ class Phase:
         lat = self.latencies_ms or [0.0]
         cpu_ms = 1000 * self.server_cpu / self.requests if self.requests else 0.0
         client = 100 * self.client_cpu / self.seconds if self.seconds else 0.0
-        return (f"{self.database:<10} {self.route:<4} {self.mode:<6} {self.load:>6} "
+        return (f"{self.database:<10} {self.route:<6} {self.mode:<6} {self.load:>6} "
                 f"{self.requests:>8} {self.rate:>8.1f} {percentile(lat, 0.5):>7.1f} "
                 f"{percentile(lat, 0.95):>7.1f} {percentile(lat, 0.99):>7.1f} {max(lat):>8.1f} "
-                f"{self.errors:>6} {cpu_ms:>8.2f} {client:>7.0f} {self.busiest_worker:>7.2f}")
+                f"{self.errors:>6} {cpu_ms:>8.2f} {client:>7.0f} {self.busiest_worker:>7.2f} "
+                f"{self._database_ms:>9}")
+
+    @property
+    def _database_ms(self) -> str:
+        if self.database_cpu is None or not self.requests:
+            return "-"
+        return f"{1000 * self.database_cpu / self.requests:.2f}"
 
 
-HEADER = (f"{'database':<10} {'route':<4} {'mode':<6} {'load':>6} {'requests':>8} {'req/s':>8} "
+HEADER = (f"{'database':<10} {'route':<6} {'mode':<6} {'load':>6} {'requests':>8} {'req/s':>8} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>8} {'errors':>6} "
-          f"{'cpu ms/req':>8} {'client%':>7} {'busiest':>7}")
+          f"{'cpu ms/req':>8} {'client%':>7} {'busiest':>7} {'db ms/req':>9}")
 
 
 def busiest_worker(before: Mapping[int, float], after: Mapping[int, float],
@@ -266,6 +281,10 @@ class Service:
         worker = cpu_seconds(self.worker.pid) if self.worker is not None else 0.0
         return self.server.workers_cpu_seconds() + worker
 
+    def database_cpu_seconds(self) -> float | None:
+        """PostgreSQL's CPU time so far, where it runs on this machine (else None)."""
+        return postgres_cpu_seconds() if is_local(self.database_url) else None
+
     def queued(self) -> int:
         """Messages waiting for the worker to tag them."""
         engine = make_engine(self.database_url)
@@ -280,6 +299,7 @@ class Service:
 def measured(service: Service, phase: Phase, run: Coroutine[Any, Any, None]) -> Phase:
     """Run one phase's coroutine, recording wall time and both sides' CPU time."""
     server_before = service.cpu_seconds()
+    database_before = service.database_cpu_seconds()
     workers_before = service.server.each_worker_cpu_seconds()
     client_before = time.process_time()
     started = time.perf_counter()
@@ -287,6 +307,9 @@ def measured(service: Service, phase: Phase, run: Coroutine[Any, Any, None]) -> 
     phase.seconds = time.perf_counter() - started
     phase.client_cpu = time.process_time() - client_before
     phase.server_cpu = service.cpu_seconds() - server_before
+    database_after = service.database_cpu_seconds()
+    if database_before is not None and database_after is not None:
+        phase.database_cpu = database_after - database_before
     phase.busiest_worker = busiest_worker(workers_before, service.server.each_worker_cpu_seconds(),
                                           phase.seconds)
     print(phase.row(), flush=True)
@@ -314,9 +337,9 @@ def drain(service: Service) -> str:
 
 def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
     phases: list[Phase] = []
-    traffic = {route: _traffic(path, seed) for seed, (route, path) in
-               enumerate((("bare", BARE_PATH), ("real", REAL_PATH)))}
-    paths = {"bare": BARE_PATH, "real": REAL_PATH}
+    paths = {"bare": BARE_PATH, "stored": STORED_PATH, "real": REAL_PATH}
+    routes = ("bare", "stored", "real") if args.floor else ("bare", "real")
+    traffic = {route: _traffic(paths[route], seed) for seed, route in enumerate(paths)}
     drained = ""
     with fresh_database(kind, workdir) as url:
         env = production_env(url, workdir / f"instance-{kind}", INTAKE_TAGGING=args.tagging,
@@ -325,12 +348,12 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
             service = Service(server, url, start_worker(env, workdir)
                               if args.tagging == "worker" else None)
             try:
-                for route in ("bare", "real"):  # every worker loads what it loads lazily
+                for route in routes:  # every worker loads what it loads lazily
                     asyncio.run(closed_loop(server, paths[route], traffic[route],
                                             args.concurrency, args.warmup_seconds, None,
                                             args.closed_loop_pool))
                 for _ in range(args.rounds):
-                    for route in ("bare", "real"):
+                    for route in routes:
                         phase = Phase(kind, route, "closed", f"c={args.concurrency}")
                         phases.append(measured(service, phase, closed_loop(
                             server, paths[route], traffic[route], args.concurrency,
@@ -354,40 +377,74 @@ def run_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Pha
     return phases
 
 
+def _median(closed: list[Phase], route: str, value: Callable[[Phase], float | None]
+            ) -> float | None:
+    """The median of ``value`` over ``route``'s closed-loop phases (None if any lacks it)."""
+    values = [value(p) for p in closed if p.route == route and p.requests]
+    if not values or any(v is None for v in values):
+        return None
+    return statistics.median(v for v in values if v is not None)
+
+
+def cpu_per_request(closed: list[Phase], top: str, bottom: str) -> str:
+    """The server's CPU per request, ``top`` over ``bottom``, and with the database's own CPU
+    where it was measured: what real/bare would be were the load generator free, the ratio of
+    capacities on this machine (the server and PostgreSQL share its cores)."""
+    def ratio(value: Callable[[Phase], float | None], label: str) -> str:
+        over, under = _median(closed, top, value), _median(closed, bottom, value)
+        if over is None or under is None:
+            return ""
+        by = over / under if under else 0.0
+        return f"{label}{top}/{bottom} = {by:.3f} ({1000 * over:.2f} / {1000 * under:.2f} ms)"
+
+    server = ratio(lambda p: p.server_cpu / p.requests, "server CPU per request, ")
+    both = ratio(lambda p: None if p.database_cpu is None
+                 else (p.server_cpu + p.database_cpu) / p.requests,
+                 "; with PostgreSQL's own CPU, ")
+    return server + both
+
+
 def load_generator_bound(kind: str, closed: list[Phase]) -> str:
     """Whether the closed loop measured the server or this script: when the script used most of
     a core for the bare route, the bare route's rate is the load generator's, and real/bare
     overstates the server's own ratio. The server's CPU per request, bare over real, does not
-    depend on the client (on PostgreSQL it leaves out the database's own CPU, so it overstates
-    there too)."""
-    def median_of(route: str, value: Callable[[Phase], float]) -> float:
-        values = [value(p) for p in closed if p.route == route and p.requests]
-        return statistics.median(values) if values else 0.0
-
-    client = median_of("bare", lambda p: p.client_cpu / p.seconds if p.seconds else 0.0)
-    bare_cpu = median_of("bare", lambda p: p.server_cpu / p.requests)
-    real_cpu = median_of("real", lambda p: p.server_cpu / p.requests)
-    by_cpu = bare_cpu / real_cpu if real_cpu else 0.0
+    depend on the client (without the database's own CPU it overstates on PostgreSQL, so that
+    is added where PostgreSQL runs on this machine)."""
+    client = _median(closed, "bare", lambda p: p.client_cpu / p.seconds if p.seconds else 0.0)
+    client = client or 0.0
     bound = (f"the bare route was limited by the load generator (at {100 * client:.0f}% of a core), "
              "so real/bare overstates the server's ratio" if client >= CLIENT_BOUND
              else f"the load generator used {100 * client:.0f}% of a core on the bare route")
-    return (f"{kind}: {bound}; server CPU per request, bare/real = {by_cpu:.3f} "
-            f"({1000 * bare_cpu:.2f} / {1000 * real_cpu:.2f} ms)")
+    return f"{kind}: {bound}; {cpu_per_request(closed, 'bare', 'real')}"
+
+
+def _ratio(numerators: list[float], denominators: list[float]) -> tuple[float, str]:
+    """The median of one route's closed-loop rate over another's, round by round, and the
+    rounds' own ratios as the report prints them."""
+    rounds = [top / bottom for top, bottom in zip(numerators, denominators, strict=True)
+              if bottom]
+    ratio = statistics.median(rounds) if rounds else 0.0
+    return ratio, f"median of {len(rounds)} rounds: {', '.join(f'{r:.3f}' for r in rounds)}"
 
 
 def verdicts(phases: list[Phase]) -> list[str]:
     lines = []
     for kind in dict.fromkeys(p.database for p in phases):
         closed = {route: [p.rate for p in phases if p.database == kind and p.mode == "closed"
-                          and p.route == route] for route in ("bare", "real")}
-        rounds = [real / bare for bare, real in zip(closed["bare"], closed["real"], strict=True)
-                  if bare]
-        ratio = statistics.median(rounds) if rounds else 0.0
-        lines.append(f"{kind}: throughput real/bare = {ratio:.3f} (median of {len(rounds)} "
-                     f"rounds: {', '.join(f'{r:.3f}' for r in rounds)}); target >= "
+                          and p.route == route] for route in ("bare", "stored", "real")}
+        ratio, rounds = _ratio(closed["real"], closed["bare"])
+        lines.append(f"{kind}: throughput real/bare = {ratio:.3f} ({rounds}); target >= "
                      f"{THROUGHPUT_TARGET:.2f}: {'met' if ratio >= THROUGHPUT_TARGET else 'MISSED'}")
-        lines.append(load_generator_bound(
-            kind, [p for p in phases if p.database == kind and p.mode == "closed"]))
+        closed_phases = [p for p in phases if p.database == kind and p.mode == "closed"]
+        if closed["stored"]:
+            floor, floor_rounds = _ratio(closed["stored"], closed["bare"])
+            above, above_rounds = _ratio(closed["real"], closed["stored"])
+            lines.append(f"{kind}: the floor, stored/bare = {floor:.3f} ({floor_rounds}): "
+                         "what checking the signature and storing each message leave of the "
+                         f"bare route's throughput; real/stored = {above:.3f} ({above_rounds}): "
+                         "what the conversation and the pipeline leave of the floor's; "
+                         f"{cpu_per_request(closed_phases, 'bare', 'stored')}")
+        lines.append(load_generator_bound(kind, closed_phases))
         for opened in (p for p in phases if p.database == kind and p.mode == "open"):
             route, at_target = opened.route, opened.load == f"{TARGET_RATE:g}/s"
             p99 = percentile(opened.latencies_ms, 0.99)
@@ -433,6 +490,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-port", default="auto", choices=("auto", "1", "0"),
                         help="WEB_REUSE_PORT: a listening socket per worker (auto: as production, "
                              "on where net.ipv4.tcp_migrate_req=1)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure POST /bench/stored-sms in the closed loop: the "
+                             "signature checked and the message stored, no conversation")
     parser.add_argument("--tagging", default="inline", choices=("inline", "worker"),
                         help="INTAKE_TAGGING; worker also runs `intake worker` beside the server")
     args = parser.parse_args(argv)

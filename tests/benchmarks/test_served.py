@@ -252,3 +252,47 @@ def test_get_answers_the_status_even_for_errors() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def _process(proc: Path, pid: int, name: str, parent: int, times: tuple[int, int, int, int]) -> None:
+    """A process as /proc shows it: its name, and the fields of its stat line up to cstime."""
+    (proc / str(pid)).mkdir()
+    (proc / str(pid) / "comm").write_text(f"{name}\n")
+    utime, stime, cutime, cstime = times
+    (proc / str(pid) / "stat").write_text(
+        f"{pid} ({name}) S {parent} {pid} {pid} 0 -1 4194560 100 0 0 0 "
+        f"{utime} {stime} {cutime} {cstime} 20 0 1 0 0\n")
+
+
+def test_postgresql_cpu_is_its_processes_and_the_backends_that_exited(tmp_path: Path) -> None:
+    """Every process named postgres counts; the server's own parent (not postgres) does not, and
+    the backends that exited count once, in the server's children's time."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    _process(tmp_path, 1, "systemd", 0, (9000, 9000, 9000, 9000))
+    _process(tmp_path, 20, "postgres", 1, (10, 5, 100, 20))         # the server: 15 + 120
+    _process(tmp_path, 21, "postgres", 20, (30, 10, 7000, 7000))    # a backend: 40 (no children)
+    _process(tmp_path, 22, "python3", 20, (500, 500, 0, 0))        # not PostgreSQL
+    (tmp_path / "self").mkdir()
+    (tmp_path / "23").mkdir()                                       # exited while listed
+    assert served.postgres_cpu_seconds(tmp_path) == pytest.approx((15 + 120 + 40) / ticks)
+    for pid in ("20", "21"):
+        (tmp_path / pid / "comm").write_text("postmaster\n")
+    assert served.postgres_cpu_seconds(tmp_path) is None
+
+
+def test_the_real_postgresql_server_cpu_is_read_when_it_runs_here() -> None:
+    used = served.postgres_cpu_seconds()
+    if used is None:
+        pytest.skip("no PostgreSQL server runs on this machine")
+    assert used > 0
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("postgresql://postgres@127.0.0.1:5432/test", True),
+    ("postgres://postgres@localhost/test", True),
+    ("postgresql+psycopg://postgres@/test", True),                  # the local socket
+    ("postgresql://postgres@db.example.test:5432/test", False),
+    ("sqlite:////tmp/intake.sqlite3", False),
+])
+def test_only_a_postgresql_server_on_this_machine_is_local(url: str, local: bool) -> None:
+    assert served.is_local(url) is local

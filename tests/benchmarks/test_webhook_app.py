@@ -1,9 +1,11 @@
 """`benchmarks.webhook_app`: the production WSGI app plus ``POST /bench/bare-sms``, the baseline
-the SMS webhook is measured against. The bare route checks the same form fields and answers the
-same TwiML shape through the same app (security headers and all), with no signature and no
-database. The module builds the app from the environment when imported (as gunicorn imports it),
-so it is imported in a child process with test settings, over a database file that must never be
-made while only the bare route is used."""
+the SMS webhook is measured against, and ``POST /bench/stored-sms``, the floor under it. The bare
+route checks the same form fields and answers the same TwiML shape through the same app (security
+headers and all), with no signature and no database; the stored route checks the signature and
+stores the message, as the real route does first, and holds no conversation. The module builds
+the app from the environment when imported (as gunicorn imports it), so it is imported in a child
+process with test settings, over a database file that must never be made while only the bare
+route is used."""
 
 from __future__ import annotations
 
@@ -52,13 +54,14 @@ CASES: dict[str, dict[str, str]] = {
 CHILD = """
 import json, sys
 from pathlib import Path
-from sqlalchemy import event
+from sqlalchemy import event, text
 from twilio.request_validator import RequestValidator
-from benchmarks.webhook_app import BARE_PATH, BARE_REPLY, app
+from benchmarks.webhook_app import BARE_PATH, BARE_REPLY, STORED_PATH, app
 from intake.storage import migrate
 from webhooks.runtime import RUNTIME_KEY
 
-cases, database, real_form, signature = json.loads(sys.stdin.read())
+cases, database, real_form, signature, stored_form, stored_signature = json.loads(
+    sys.stdin.read())
 engine = app.extensions[RUNTIME_KEY].engine
 statements = []
 event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -77,6 +80,24 @@ found = {"bare": bare, "get": client.get(BARE_PATH).status_code,
 migrate.upgrade(engine)
 found["real"] = answer(client.post("/sms/twilio", data=real_form,
                                    headers={"X-Twilio-Signature": signature}))
+with engine.connect() as connection:
+    conversations = connection.scalar(text("SELECT count(*) FROM conversation"))
+signed = {"X-Twilio-Signature": stored_signature}
+found["stored"] = {
+    "unsigned": client.post(STORED_PATH, data=stored_form).status_code,
+    "wrongly signed": client.post(STORED_PATH, data=stored_form,
+                                  headers={"X-Twilio-Signature": signature}).status_code,
+    "first": answer(client.post(STORED_PATH, data=stored_form, headers=signed)),
+    "repeat": answer(client.post(STORED_PATH, data=stored_form, headers=signed)),
+    "path": STORED_PATH}
+with engine.connect() as connection:
+    found["stored"]["rows"] = [
+        [channel, state, bool(payload) and stored_form["From"][1:] not in payload]
+        for channel, state, payload in connection.execute(text(
+            "SELECT channel, state, payload_encrypted FROM inbound_message "
+            "WHERE provider_message_id = :sid"), {"sid": stored_form["MessageSid"]})]
+    found["stored"]["new conversations"] = connection.scalar(
+        text("SELECT count(*) FROM conversation")) - conversations
 print(json.dumps(found))
 """
 
@@ -93,9 +114,13 @@ def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     real_form = form(sid="SM" + "e" * 32, Body="Hello")
     signature = RequestValidator(AUTH_TOKEN).compute_signature(
         f"{PUBLIC_BASE_URL}/sms/twilio", real_form)
+    stored_form = form(sid="SM" + "f" * 32, sender="+447700900456")
+    stored_signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"{PUBLIC_BASE_URL}/bench/stored-sms", stored_form)
     done = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120, check=False,
-                          input=json.dumps([CASES, str(database), real_form, signature]))
+                          input=json.dumps([CASES, str(database), real_form, signature,
+                                            stored_form, stored_signature]))
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -154,3 +179,21 @@ def test_the_bare_route_checks_the_fields_as_the_real_one_does(
     assert answer["status"] == status
     if text is not None:
         assert answer["body"] == text
+
+
+def test_the_stored_route_refuses_a_request_not_signed_for_it(found: dict[str, Any]) -> None:
+    assert found["stored"]["path"] == "/bench/stored-sms"
+    assert found["stored"]["unsigned"] == 403
+    assert found["stored"]["wrongly signed"] == 403   # signed for /sms/twilio, not for it
+
+
+def test_the_stored_route_stores_the_message_once_and_answers_as_the_bare_one(
+        found: dict[str, Any]) -> None:
+    stored = found["stored"]
+    for delivery in ("first", "repeat"):
+        answer = stored[delivery]
+        assert answer["status"] == 200 and answer["mimetype"] == "text/xml"
+        assert messages(answer["body"]) == ("Response", [("Message", {}, found["reply"])])
+    # One row (a repeat is none), its payload encrypted (the sender's number not in it).
+    assert stored["rows"] == [["sms", "received", True]]
+    assert stored["new conversations"] == 0

@@ -20,19 +20,24 @@ import pytest
 
 from benchmarks import webhook_load
 from benchmarks.served import ROOT, Gunicorn
-from benchmarks.webhook_load import Phase, busiest_worker, load_generator_bound
+from benchmarks.webhook_load import (
+    Phase,
+    busiest_worker,
+    cpu_per_request,
+    load_generator_bound,
+)
 
 NUMBER = r"\d+(?:\.\d+)?"
-ROW = re.compile(rf"^sqlite +(bare|real) +(closed|open) +(c=\d+|{NUMBER}/s) +(\d+) +({NUMBER})"
-                 rf" +({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +(\d+) +({NUMBER}) +(\d+)"
-                 rf" +({NUMBER})$")
+ROW = re.compile(rf"^sqlite +(bare|stored|real) +(closed|open) +(c=\d+|{NUMBER}/s) +(\d+) +"
+                 rf"({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +({NUMBER}) +(\d+) +({NUMBER})"
+                 rf" +(\d+) +({NUMBER}) +(-)$")   # no database CPU for SQLite: it is in the server's
 
 
-def test_the_report_has_every_figure_for_both_routes() -> None:
+def test_the_report_has_every_figure_for_each_route() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.webhook_load", "--databases", "sqlite", "--workers", "2",
          "--threads", "2", "--concurrency", "4", "--seconds", "1", "--rate", "20",
-         "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5"],
+         "--latency-seconds", "1", "--rounds", "1", "--warmup-seconds", "0.5", "--floor"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
 
     assert done.returncode == 0, done.stderr[-3000:]
@@ -44,12 +49,17 @@ def test_the_report_has_every_figure_for_both_routes() -> None:
     assert "closed loop 4 connections (per-connection pool)" in lines[2]
     rows = [ROW.match(line) for line in lines]
     phases = {(m.group(1), m.group(2)) for m in rows if m}
-    assert phases == {("bare", "closed"), ("real", "closed"), ("bare", "open"), ("real", "open")}
+    assert phases == {("bare", "closed"), ("stored", "closed"), ("real", "closed"),
+                      ("bare", "open"), ("real", "open")}   # the floor: closed loop only
     for match in filter(None, rows):
         assert int(match.group(4)) > 0, match.group(0)  # requests answered
         assert 0 < float(match.group(13)) <= 1.5, match.group(0)  # the busiest worker, in cores
     assert re.search(rf"^sqlite: throughput real/bare = {NUMBER} \(median of 1 rounds",
                      done.stdout, re.M)
+    assert re.search(rf"^sqlite: the floor, stored/bare = {NUMBER} \(median of 1 rounds: "
+                     rf"{NUMBER}\): .*; real/stored = {NUMBER} \(median of 1 rounds: {NUMBER}\): "
+                     rf".*; server CPU per request, bare/stored = {NUMBER} \({NUMBER} / {NUMBER} "
+                     rf"ms\)$", done.stdout, re.M)
     assert re.search(rf"^sqlite: (the bare route was limited by the load generator \(at \d+% of "
                      rf"a core\)|the load generator used \d+% of a core).*; server CPU per request, "
                      rf"bare/real = {NUMBER} \({NUMBER} / {NUMBER} ms\)$", done.stdout, re.M)
@@ -111,6 +121,24 @@ def test_a_bare_route_limited_by_the_load_generator_is_said_to_be() -> None:
     free = load_generator_bound("postgresql", [closed("bare", 5000, 5.0, 6.0),
                                                closed("real", 2000, 10.0, 3.0)])
     assert free.startswith("postgresql: the load generator used 60% of a core on the bare route;")
+
+
+def test_with_postgresqls_own_cpu_the_ratios_of_cpu_per_request_include_it() -> None:
+    """Where PostgreSQL runs on this machine its CPU per request is added to the server's on
+    both sides: the ratio of capacities had the load generator been free."""
+    bare, stored, real = (closed("bare", 5000, 5.0, 9.7), closed("stored", 3000, 6.0, 7.0),
+                          closed("real", 2000, 10.0, 3.0))
+    bare.database_cpu, stored.database_cpu, real.database_cpu = 0.0, 3.0, 4.0
+    bound = load_generator_bound("postgresql", [bare, stored, real])
+    assert bound.endswith("server CPU per request, bare/real = 0.200 (1.00 / 5.00 ms); with "
+                          "PostgreSQL's own CPU, bare/real = 0.143 (1.00 / 7.00 ms)")
+    assert cpu_per_request([bare, stored, real], "bare", "stored") == (
+        "server CPU per request, bare/stored = 0.500 (1.00 / 2.00 ms); with PostgreSQL's own "
+        "CPU, bare/stored = 0.333 (1.00 / 3.00 ms)")
+    assert bare.row().endswith(" 0.00") and real.row().endswith(" 2.00")   # ms a request
+    real.database_cpu = None   # one phase without it: no figure with it
+    assert "PostgreSQL" not in cpu_per_request([bare, real], "bare", "real")
+    assert real.row().endswith(" -")
 
 
 def test_the_busiest_worker_is_the_one_that_used_most_cpu_in_the_phase() -> None:
