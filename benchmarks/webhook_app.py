@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from bot.chat import ChatMessage
 from webhooks.extensions import not_limited_by_address
 from webhooks.runtime import current_runtime
-from webhooks.sms.routes import MAX_ID_LENGTH, _media_types, _require_signature, _twiml
+from webhooks.sms.routes import _media_types, _message, _refusal, _require_signature, _twiml
 from webhooks.wsgi import app
 
 BARE_PATH = "/bench/bare-sms"
@@ -30,18 +29,8 @@ STORED_PATH = "/bench/stored-sms"
 BARE_REPLY = "Is this about GP? Reply YES or NO."
 
 
-def _refusal() -> tuple[str, int] | None:
-    """The real route's answer to a form without a usable message id and sender, or None."""
-    sid, sender = request.form.get("MessageSid", ""), request.form.get("From", "")
-    if not sid or not sender:
-        return "MessageSid and From are required.", 400
-    if not all(len(field) <= MAX_ID_LENGTH and field.isprintable() for field in (sid, sender)):
-        return "MessageSid and From must be short printable identifiers, as Twilio sends.", 400
-    return None
-
-
 def bare_sms() -> Response | tuple[str, int]:
-    if (refused := _refusal()) is not None:
+    if (refused := _refusal(request.form)) is not None:
         return refused
     _media_types(request.form.to_dict())
     return _twiml((BARE_REPLY,))
@@ -49,15 +38,9 @@ def bare_sms() -> Response | tuple[str, int]:
 
 def stored_sms() -> Response | tuple[str, int]:
     _require_signature()
-    if (refused := _refusal()) is not None:
+    if (refused := _refusal(request.form)) is not None:
         return refused
-    form = request.form
-    message = ChatMessage(
-        channel="sms", provider_message_id=form["MessageSid"], sender=form["From"],
-        text=form.get("Body", ""), media=_media_types(form.to_dict()),
-        metadata={"to": form.get("To"), "num_segments": form.get("NumSegments"),
-                  "account_sid": form.get("AccountSid")})
-    current_runtime().intake.receive(message.to_incoming())
+    current_runtime().intake.receive(_message(request.form).to_incoming())
     return _twiml((BARE_REPLY,))
 
 

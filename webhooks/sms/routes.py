@@ -11,6 +11,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
 
 from bot.chat import ChatMessage
 from intake.outbox import record_status
@@ -65,22 +66,32 @@ def _media_types(form: dict[str, str]) -> tuple[str, ...]:
 MAX_ID_LENGTH = 64
 
 
-@blueprint.post("/twilio")
-def inbound() -> Response | tuple[str, int]:
-    _require_signature()
-    form = request.form
+def _refusal(form: MultiDict[str, str]) -> tuple[str, int] | None:
+    """The answer to a form without a usable message id and sender, or None if it has them."""
     sid, sender = form.get("MessageSid", ""), form.get("From", "")
     if not sid or not sender:
         return "MessageSid and From are required.", 400
     if not all(len(field) <= MAX_ID_LENGTH and field.isprintable() for field in (sid, sender)):
         return "MessageSid and From must be short printable identifiers, as Twilio sends.", 400
-    message = ChatMessage(
-        channel="sms", provider_message_id=sid, sender=sender, text=form.get("Body", ""),
-        media=_media_types(form.to_dict()),
+    return None
+
+
+def _message(form: MultiDict[str, str]) -> ChatMessage:
+    """The channel-neutral message of a Twilio form that ``_refusal`` let through."""
+    return ChatMessage(
+        channel="sms", provider_message_id=form["MessageSid"], sender=form["From"],
+        text=form.get("Body", ""), media=_media_types(form.to_dict()),
         metadata={"to": form.get("To"), "num_segments": form.get("NumSegments"),
                   "account_sid": form.get("AccountSid")})
+
+
+@blueprint.post("/twilio")
+def inbound() -> Response | tuple[str, int]:
+    _require_signature()
+    if (refused := _refusal(request.form)) is not None:
+        return refused
     try:
-        reply = current_chat().handle(message)
+        reply = current_chat().handle(_message(request.form))
     except SQLAlchemyError as exc:
         if not is_unavailable(exc):
             raise
