@@ -8,7 +8,8 @@ so it may set ``net.ipv4.tcp_migrate_req`` without touching the machine's:
 gunicorn runs as deploy/ starts it (deploy/gunicorn.conf.py, the real app, SQLite). Clients ask
 for ``/healthz`` on a new connection each time (so connections keep arriving in the listening
 sockets' queues) while a worker is stopped gracefully every STOP_EVERY seconds, as a
-replacement on memory or a deploy stops one. Prints one JSON object: the listening sockets on
+replacement on memory or a deploy stops one: one at a time, each once the one before has been
+replaced. Prints one JSON object: the listening sockets on
 the port, the answers, the failures by kind, the workers stopped, the slowest answer.
 """
 
@@ -30,7 +31,9 @@ from tests.reliability.server_gunicorn import migrated_sqlite_env, running_deplo
 
 CLIENTS = 16
 WORKERS = 3
-STOP_EVERY = 0.5
+STOP_EVERY = 0.25
+REPLACED_WITHIN = 5.0   # seconds to wait for a stopped worker's replacement
+STARTED_AFTER = 0.5     # seconds a worker has run before it may be stopped
 LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
 
 
@@ -43,6 +46,22 @@ def listening_sockets(port: int) -> int:
 def workers_of(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
+
+
+def running_seconds(pid: int) -> float:
+    """How long process ``pid`` has run (0 if it has exited)."""
+    try:
+        started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return uptime - started / os.sysconf("SC_CLK_TCK")
+
+
+def replaced(master: int, stopped: int, port: int, sockets: int) -> bool:
+    """Whether worker ``stopped`` has exited and every worker, its replacement too, listens."""
+    workers = workers_of(master)
+    return stopped not in workers and len(workers) == WORKERS and listening_sockets(port) == sockets
 
 
 def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]:
@@ -79,12 +98,24 @@ def churn(directory: Path, reuse_port: str, seconds: float) -> dict[str, object]
         threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
         for thread in threads:
             thread.start()
-        stopped = 0
+        stopped, last = 0, 0
         while time.monotonic() < deadline - 1:
             time.sleep(STOP_EVERY)
-            workers = workers_of(server.process.pid)
-            if workers:
-                os.kill(random.choice(workers), signal.SIGTERM)  # a graceful stop
+            # One worker at a time, as production replaces them: the last one stopped has
+            # exited and its replacement listens before the next is stopped (on a busy machine
+            # a replacement can take longer than STOP_EVERY to start, and stopping the others
+            # meanwhile could leave no socket for the kernel to hand connections to).
+            waited = time.monotonic() + REPLACED_WITHIN
+            while time.monotonic() < min(waited, deadline - 1) and not replaced(
+                    server.process.pid, last, port, sockets):
+                time.sleep(0.02)
+            # Only a worker that has started: one just forked still has the master's signal
+            # handlers, which take a SIGTERM as the master's own and drop it (gunicorn's).
+            started = [pid for pid in workers_of(server.process.pid)
+                       if running_seconds(pid) >= STARTED_AFTER]
+            if started and time.monotonic() < deadline - 1:
+                last = random.choice(started)
+                os.kill(last, signal.SIGTERM)  # a graceful stop
                 stopped += 1
         for thread in threads:
             thread.join()
