@@ -149,10 +149,20 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def _stat_after_name(stat: Path) -> list[str]:
+    """A /proc stat line's fields from the third (state) on: the name before them is in
+    parentheses and may hold spaces and ')' itself, so the line is split at its last ')'."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
+# utime, stime, cutime, cstime (fields 14 to 17 of a stat line) in ``_stat_after_name``'s list.
+_CPU_TIMES = slice(11, 15)
+_PARENT = 1
+
+
 def _cpu_fields(pid: int) -> list[int]:
-    """utime, stime, cutime, cstime of a process in clock ticks (fields 14 to 17 of its stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return [int(value) for value in fields[11:15]]
+    """utime, stime, cutime, cstime of a process in clock ticks."""
+    return [int(value) for value in _stat_after_name(Path(f"/proc/{pid}/stat"))[_CPU_TIMES]]
 
 
 def postgres_cpu_seconds(proc: Path = Path("/proc")) -> float | None:
@@ -167,10 +177,11 @@ def postgres_cpu_seconds(proc: Path = Path("/proc")) -> float | None:
         try:
             if (entry / "comm").read_text().strip() != "postgres":
                 continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_after_name(entry / "stat")
         except OSError:  # exited since listed, or not ours to read
             continue
-        found[int(entry.name)] = (int(fields[1]), [int(value) for value in fields[11:15]])
+        found[int(entry.name)] = (int(fields[_PARENT]),
+                                  [int(value) for value in fields[_CPU_TIMES]])
     if not found:
         return None
     ticks = 0
